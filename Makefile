@@ -1,0 +1,57 @@
+# The commands README.md and .ci/run use. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/current.tar.gz
+
+# What the trained model depends on: retrain when any of it changes, and only then.
+TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) \
+	$(wildcard bot/nlu/*.py) $(wildcard bot/nlu/patterns/*.yml) bot/danger.py bot/language.py
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install model run shell test check lint clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@python=$$(scripts/find-python.sh) && echo "Using $$python" && "$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv with Python 3.10 and install the pinned dependencies
+
+$(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
+	@mkdir -p models
+	@start=$$(date +%s); \
+	$(RASA) train --config config.yml --domain domain --data data --out models \
+		--fixed-model-name current --force && \
+	echo "Trained in $$(( $$(date +%s) - start )) s"
+
+model: $(MODEL) ## Train the model when the training data changed (and not otherwise)
+
+run: $(MODEL) ## Start the action server and the Rasa server (REST on localhost:5005)
+	@scripts/run.sh serve
+
+shell: $(MODEL) ## Chat with the assistant in this terminal
+	@scripts/run.sh shell
+
+test: $(MODEL) ## Run the whole test suite (unit, model, conversation and end-to-end tests)
+	$(PY) -m pytest
+
+check: install ## Check the directory and texts: stale entries (>12 months), unconfirmed facts, locale gaps
+	$(PY) -m bot check
+
+lint: install ## Lint and format-check the Python code
+	$(VENV)/bin/ruff check bot actions tests
+	$(VENV)/bin/ruff format --check bot actions tests
+
+clean: ## Remove the virtual environment, models, results and local conversation data
+	rm -rf $(VENV) models results var .pytest_cache

@@ -1,0 +1,55 @@
+"""Command line of the ``bot`` package: ``python -m bot check``.
+
+``check`` reviews the facts before a release: entries not verified for 12 months and facts marked
+unconfirmed (warnings), and broken locales or directory entries (errors, exit status 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from bot.directory import Directory, DirectoryError
+from bot.texts import LocaleError, Texts
+
+
+def check(today: date | None = None, max_age_days: int = 365) -> int:
+    """Prints the review; returns the exit status."""
+    try:
+        directory = Directory.load()
+        texts = Texts.load(directory=directory)
+    except (DirectoryError, LocaleError) as error:
+        print(f"ERROR {error}")
+        return 1
+    today = today or directory.now().date()
+    for service in directory.stale(today, max_age_days):
+        age = (today - service.verified).days // 30
+        print(f"WARNING {service.id}: last verified {service.verified:%Y-%m} ({age} months ago)")
+    for service in directory:
+        if service.unconfirmed:
+            facts = ", ".join(sorted(service.unconfirmed))
+            print(f"WARNING {service.id}: unconfirmed {facts} (not given to users). {service.check}")
+    problems = texts.problems()
+    for problem in problems:
+        print(f"ERROR {problem}")
+    print(
+        f"{len(list(directory))} services, {len(texts.locales)} languages "
+        f"({', '.join(texts.languages)}), {len(problems)} errors"
+    )
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    review = commands.add_parser("check", help="review the directory and the texts")
+    review.add_argument("--max-age-days", type=int, default=365)
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check(max_age_days=args.max_age_days)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Rasa's natural language generator for this assistant: replies come from ``locales/``.
+
+Configured in ``endpoints.yml`` as ``nlg: type: bot.nlg.LocaleNLG``. Rasa builds it before the model
+loads (with an empty domain) and calls it for responses from rules and from custom actions alike
+(the latter without ``domain_responses``), so it reads ``locales/`` and the directory itself and never
+relies on the domain's response texts.
+
+The reply language: a ``language`` keyword from a custom action (which sets the slot in the same
+turn), else the ``language`` slot (an explicit choice), else the latest confident guess from the user's
+messages (see ``bot.language``), else English.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.core.nlg.generator import NaturalLanguageGenerator
+from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.language import resolve_language
+from bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+SAFE_FALLBACK = "utter_default"
+
+
+class LocaleNLG(NaturalLanguageGenerator):
+    """Renders ``utter_*`` responses from the locale files, in the conversation's language."""
+
+    def __init__(self, endpoint_config: Any = None, domain: Any = None, texts: Texts | None = None):
+        self.texts = texts or Texts.load()
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        language = self.language(tracker, kwargs.get("language"))
+        first = self.is_first_reply(tracker)
+        try:
+            return self.texts.render(
+                utter_action, language, channel=output_channel, first_reply=first
+            )
+        except Exception:  # a broken text must never leave a person without an answer
+            logger.exception("could not render %s in %s", utter_action, language)
+            return self.texts.render(SAFE_FALLBACK, language, channel=output_channel)
+
+    def language(self, tracker: DialogueStateTracker, override: str | None = None) -> str:
+        explicit = override or tracker.get_slot("language")
+        return resolve_language(explicit, _guesses(tracker), self.texts.locales)
+
+    @staticmethod
+    def is_first_reply(tracker: DialogueStateTracker) -> bool:
+        """True until the assistant has said something in this session."""
+        for event in reversed(tracker.events):
+            if isinstance(event, BotUttered):
+                return False
+            if isinstance(event, (SessionStarted, Restarted)):
+                return True
+        return True
+
+
+def _guesses(tracker: DialogueStateTracker):
+    for event in reversed(tracker.events):
+        if isinstance(event, Restarted):
+            return
+        if isinstance(event, UserUttered):
+            yield (event.parse_data or {}).get("language")
+
+

@@ -1,0 +1,70 @@
+"""A tokenizer that splits each message with the spaCy rules of the message's writing system.
+
+spaCy's blank pipelines (``spacy.blank(lang)``) carry each language's tokenisation rules (clitics,
+punctuation, abbreviations) and need no downloaded weights. The classifier itself runs on character
+n-grams, so tokens matter most for the word-level features and for keeping punctuation apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import spacy
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.language import LanguageGuesser
+
+# The spaCy language whose tokenizer handles each writing system. "xx" is spaCy's multi-language
+# tokenizer, used for scripts without a better choice.
+SCRIPT_TOKENIZERS = {"latin": "en", "arabic": "ar", "bengali": "bn"}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class MultilingualTokenizer(Tokenizer):
+    """Tokenizes with spaCy's blank pipeline for the script the message is written in."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+        }
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["spacy"]
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self._pipelines: dict[str, Any] = {}
+        self._scripts = LanguageGuesser([])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MultilingualTokenizer:
+        return cls(config)
+
+    def pipeline(self, text: str) -> Any:
+        script, _ = self._scripts.dominant_script(text)
+        lang = SCRIPT_TOKENIZERS.get(script or "", "xx")
+        if lang not in self._pipelines:
+            self._pipelines[lang] = spacy.blank(lang)
+        return self._pipelines[lang]
+
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        text = message.get(attribute) or ""
+        doc = self.pipeline(text).make_doc(text)
+        tokens = [Token(t.text, t.idx) for t in doc if not t.is_space]
+        return self._apply_token_pattern(tokens)

@@ -1,0 +1,120 @@
+"""Starts the real action server and Rasa server on loopback for the end-to-end tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+from tests.model.conftest import MODEL, rasa_env
+
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not start in {STARTUP_TIMEOUT}s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Assistant:
+    """A running Rasa server, talked to through the standard REST channel."""
+
+    url: str
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def start(args: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        args, cwd=ROOT, env=rasa_env(), stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def rasa_server(tmp: Path, action_url: str, name: str) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    endpoints = tmp / f"endpoints-{name}.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "{action_url}"\n'
+        "nlg:\n  type: bot.nlg.LocaleNLG\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / f'tracker-{name}.db'}\n"
+    )
+    log = tmp / f"rasa-{name}.log"
+    process = start(
+        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port)],
+        log,
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}", log
+
+
+@pytest.fixture(scope="session")
+def assistant(model, tmp_path_factory) -> Iterator[Assistant]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    action_port = free_port()
+    action_log = tmp / "actions.log"
+    actions = start(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        action_log,
+    )
+    rasa, url, log = rasa_server(tmp, f"http://127.0.0.1:{action_port}/webhook", "main")
+    try:
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, action_log)
+        wait_until_up(url, rasa, log)
+        yield Assistant(url)
+    finally:
+        stop(rasa)
+        stop(actions)
+
+
+@pytest.fixture(scope="session")
+def assistant_without_actions(model, tmp_path_factory) -> Iterator[Assistant]:
+    """A Rasa server whose action server is down (nothing listens at the configured URL)."""
+    tmp = tmp_path_factory.mktemp("e2e-no-actions")
+    rasa, url, log = rasa_server(tmp, f"http://127.0.0.1:{free_port()}/webhook", "no-actions")
+    try:
+        wait_until_up(url, rasa, log)
+        yield Assistant(url)
+    finally:
+        stop(rasa)
+
+
