@@ -78,8 +78,7 @@ class LanguageGuesser:
         from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
         languages = [
-            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
-            for code in self.supported
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in self.supported
         ]
         if len(languages) < 2:
             return None
@@ -105,9 +104,7 @@ class LanguageGuesser:
         if len(candidates) == 1:
             return Guess(candidates[0], 1.0, long_enough, script)
         values = self._lingua.compute_language_confidence_values(text)
-        best = next(
-            (v for v in values if v.language.iso_code_639_1.name.lower() in candidates), None
-        )
+        best = next((v for v in values if v.language.iso_code_639_1.name.lower() in candidates), None)
         if best is None:
             return Guess(None, 0.0, False, script)
         code = best.language.iso_code_639_1.name.lower()

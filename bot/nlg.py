@@ -43,9 +43,7 @@ class LocaleNLG(NaturalLanguageGenerator):
         language = self.language(tracker, kwargs.get("language"))
         first = self.is_first_reply(tracker)
         try:
-            return self.texts.render(
-                utter_action, language, channel=output_channel, first_reply=first
-            )
+            return self.texts.render(utter_action, language, channel=output_channel, first_reply=first)
         except Exception:  # a broken text must never leave a person without an answer
             logger.exception("could not render %s in %s", utter_action, language)
             return self.texts.render(SAFE_FALLBACK, language, channel=output_channel)
@@ -71,5 +69,3 @@ def _guesses(tracker: DialogueStateTracker):
             return
         if isinstance(event, UserUttered):
             yield (event.parse_data or {}).get("language")
-
-

@@ -85,9 +85,7 @@ class Texts:
         self.directory = directory
 
     @classmethod
-    def load(
-        cls, locales_dir: Path | str = DEFAULT_LOCALES, directory: Directory | None = None
-    ) -> Texts:
+    def load(cls, locales_dir: Path | str = DEFAULT_LOCALES, directory: Directory | None = None) -> Texts:
         locales = {}
         for path in sorted(Path(locales_dir).glob("*.yml")):
             locale = load_locale(path)

@@ -1,7 +1,10 @@
-"""Shared fixtures: the directory with an injected clock, the texts, paths."""
+"""Shared fixtures: the directory with an injected clock, the texts, the trained model, paths."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,3 +46,31 @@ def directory(clock: FixedClock) -> Directory:
 @pytest.fixture
 def texts(directory: Directory) -> Texts:
     return Texts.load(directory=directory)
+
+
+MODEL = ROOT / "models" / "current.tar.gz"
+RASA = Path(sys.executable).parent / "rasa"
+
+
+def rasa_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    return env
+
+
+def run_rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(RASA), *args],
+        cwd=ROOT,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make test` (it trains the model) or `make model`")
+    return MODEL

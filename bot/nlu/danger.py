@@ -8,6 +8,7 @@ stored in the model, so a model always carries the safety net it was tested with
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -17,7 +18,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import json
 
 from bot.danger import DangerDetector as Detector
 from bot.danger import load_pattern_files
@@ -86,12 +86,8 @@ class DangerDetector(GraphComponent):
             if found is None:
                 continue
             intent = {"name": self.intent, "confidence": 1.0}
-            ranking = [
-                r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != self.intent
-            ]
+            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != self.intent]
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
-            message.set(
-                "danger", {"rule": found.rule, "language": found.language}, add_to_output=True
-            )
+            message.set("danger", {"rule": found.rule, "language": found.language}, add_to_output=True)
         return messages

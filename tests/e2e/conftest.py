@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT
-from tests.model.conftest import MODEL, rasa_env
+from tests.conftest import MODEL, ROOT, rasa_env
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 300
@@ -48,7 +47,9 @@ class Assistant:
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
         )
         assert response.status_code == 200, response.text
         return response.json()
@@ -116,5 +117,3 @@ def assistant_without_actions(model, tmp_path_factory) -> Iterator[Assistant]:
         yield Assistant(url)
     finally:
         stop(rasa)
-
-

@@ -81,7 +81,9 @@ def test_every_route_is_covered():
     assert all(f"utter_{r}" in english["responses"] for r in routes)
 
 
-@pytest.mark.parametrize(("route", "text", "facts"), [(r, en, f) for r, en, _, f in ROUTES], ids=[r[0] for r in ROUTES])
+@pytest.mark.parametrize(
+    ("route", "text", "facts"), [(r, en, f) for r, en, _, f in ROUTES], ids=[r[0] for r in ROUTES]
+)
 def test_route_in_english(assistant, route, text, facts):
     replies = assistant.say(sender(), text)
     answer = plain(replies[0]["text"])
@@ -90,7 +92,9 @@ def test_route_in_english(assistant, route, text, facts):
         assert fact(ref) in answer, f"{ref} missing from: {answer}"
 
 
-@pytest.mark.parametrize(("route", "text", "facts"), [(r, ar, f) for r, _, ar, f in ROUTES], ids=[r[0] for r in ROUTES])
+@pytest.mark.parametrize(
+    ("route", "text", "facts"), [(r, ar, f) for r, _, ar, f in ROUTES], ids=[r[0] for r in ROUTES]
+)
 def test_route_in_arabic(assistant, route, text, facts):
     replies = assistant.say(sender(), text)
     answer = replies[0]["text"]
@@ -109,7 +113,10 @@ def danger_lines():
 @pytest.mark.parametrize("text", danger_lines())
 def test_danger_gets_999_first(assistant, text):
     answer = plain(assistant.say(sender(), text)[0]["text"])
-    assert answer.split("\n")[0] in {first_line("en", "utter_emergency"), first_line("ar", "utter_emergency")}
+    assert answer.split("\n")[0] in {
+        first_line("en", "utter_emergency"),
+        first_line("ar", "utter_emergency"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -128,7 +135,10 @@ def test_conversation_keeps_its_language_and_explicit_choice_wins(assistant):
     assert assistant.say(me, "جاري بيعمل ضجة كل ليلة وما بقدر نام")[0]["text"].startswith(RLM)
     assert assistant.say(me, "ok")[0]["text"].startswith(RLM), "a short message does not flip the language"
     menu = assistant.say(me, "/choose_language")[0]
-    assert {b["payload"] for b in menu["buttons"]} >= {'/choose_language{"language":"en"}', '/choose_language{"language":"ar"}'}
+    assert {b["payload"] for b in menu["buttons"]} >= {
+        '/choose_language{"language":"en"}',
+        '/choose_language{"language":"ar"}',
+    }
     confirm = assistant.say(me, '/choose_language{"language":"en"}')[0]["text"]
     assert confirm.startswith("OK, I will reply in English")
     assert not assistant.say(me, "جيراني مزعجين كتير بالليل")[0]["text"].startswith(RLM)

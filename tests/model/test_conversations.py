@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ROOT
-from tests.model.conftest import run_rasa
+from tests.conftest import ROOT, run_rasa
 
 
 def test_training_data_validates_without_warnings():
@@ -15,7 +14,10 @@ def test_training_data_validates_without_warnings():
 
 
 def test_stories_in_english_and_arabic(model, tmp_path):
-    assert {p.name for p in (ROOT / "tests" / "stories").glob("*.yml")} >= {"test_en.yml", "test_ar.yml"}
+    assert {p.name for p in (ROOT / "tests" / "stories").glob("*.yml")} >= {
+        "test_en.yml",
+        "test_ar.yml",
+    }
     done = run_rasa(
         "test", "core", "--model", str(model), "--stories", "tests/stories",
         "--fail-on-prediction-errors", "--out", str(tmp_path), "--no-plot",

@@ -10,8 +10,7 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import ROOT
-from tests.model.conftest import run_rasa
+from tests.conftest import ROOT, run_rasa
 
 HELD_OUT = ROOT / "tests" / "nlu"
 TARGET_ACCURACY = {"en": 0.95, "ar": 0.90}
@@ -68,5 +67,7 @@ def test_intent_accuracy(results, lang):
 
 @pytest.mark.parametrize("lang", sorted(TARGET_ACCURACY))
 def test_every_held_out_emergency_is_recognised(results, lang):
-    missed = [t for t, intent in examples(lang).items() if intent == "emergency" and results[t] != "emergency"]
+    missed = [
+        t for t, intent in examples(lang).items() if intent == "emergency" and results[t] != "emergency"
+    ]
     assert missed == []

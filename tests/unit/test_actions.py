@@ -14,7 +14,11 @@ def make_tracker(entities=(), slots=None) -> Tracker:
     return Tracker(
         sender_id="test",
         slots=slots or {},
-        latest_message={"text": "...", "intent": {"name": "choose_language"}, "entities": list(entities)},
+        latest_message={
+            "text": "...",
+            "intent": {"name": "choose_language"},
+            "entities": list(entities),
+        },
         events=[],
         paused=False,
         followup_action=None,

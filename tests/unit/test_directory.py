@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.directory import DEFAULT_PATH, Directory, DirectoryError, UnconfirmedFact
-from tests.conftest import FixedClock, london
+from tests.conftest import london
 
 RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
 

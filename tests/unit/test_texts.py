@@ -76,7 +76,7 @@ def test_channels_without_buttons_get_a_numbered_list(texts):
 def test_first_reply_says_what_the_assistant_is(texts):
     first = texts.render("utter_report_crime", "en", first_reply=True)["text"]
     later = texts.render("utter_report_crime", "en")["text"]
-    assert first.endswith("(I'm an automated guide, not the police. Type MENU for topics.)")
+    assert first.endswith("(I'm an automated guide, not the police.)")
     assert "automated" not in later
     assert first.startswith("If it is happening now")  # 999 stays first
 
