@@ -1,12 +1,14 @@
 """A tokenizer that splits each message with the spaCy rules of the message's writing system.
 
 spaCy's blank pipelines (``spacy.blank(lang)``) carry each language's tokenisation rules (clitics,
-punctuation, abbreviations) and need no downloaded weights. The classifier itself runs on character
-n-grams, so tokens matter most for the word-level features and for keeping punctuation apart.
+punctuation, abbreviations) and need no downloaded weights. Each token's lemma is a normalised form
+(Rasa's count-vector featurizers use the lemma), so spelling variants people type on a phone share
+features: missing hamzas and dots, accents, case, stretched letters.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import spacy
@@ -17,11 +19,19 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language import LanguageGuesser
+from bot.language import LanguageGuesser, normalise
+
+ELONGATION_RE = re.compile(r"(.)\1{2,}")
 
 # The spaCy language whose tokenizer handles each writing system. "xx" is spaCy's multi-language
 # tokenizer, used for scripts without a better choice.
 SCRIPT_TOKENIZERS = {"latin": "en", "arabic": "ar", "bengali": "bn"}
+
+
+def lemma(text: str) -> str:
+    """The form the featurizers see: lowercase, no accents or Arabic diacritics, Arabic letter variants
+    unified (أ/إ/آ -> ا, ى -> ي, ة -> ه), and letters repeated for emphasis cut to two ("heeelp")."""
+    return ELONGATION_RE.sub(r"\1\1", normalise(text))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -66,5 +76,5 @@ class MultilingualTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute) or ""
         doc = self.pipeline(text).make_doc(text)
-        tokens = [Token(t.text, t.idx) for t in doc if not t.is_space]
+        tokens = [Token(t.text, t.idx, lemma=lemma(t.text)) for t in doc if not t.is_space]
         return self._apply_token_pattern(tokens)
