@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -43,6 +43,13 @@ LANGUAGE_SCRIPTS: dict[str, str] = {
 MIN_LATIN_WORDS = 3
 MIN_LATIN_LETTERS = 12
 MIN_OTHER_LETTERS = 2
+
+
+def dominant_script(text: str) -> tuple[str | None, int]:
+    """The writing system most of the text's letters belong to, and how many letters that is."""
+    counts = {name: len(regex.findall(text)) for name, regex in SCRIPT_RES.items()}
+    script, count = max(counts.items(), key=lambda item: item[1])
+    return (script, count) if count else (None, 0)
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,8 @@ class LanguageGuesser:
             return None
         return LanguageDetectorBuilder.from_languages(*languages).build()
 
-    def dominant_script(self, text: str) -> tuple[str | None, int]:
-        counts = {name: len(regex.findall(text)) for name, regex in SCRIPT_RES.items()}
-        script, count = max(counts.items(), key=lambda item: item[1])
-        return (script, count) if count else (None, 0)
-
     def guess(self, text: str) -> Guess:
-        script, letters = self.dominant_script(text or "")
+        script, letters = dominant_script(text or "")
         if script is None:
             return Guess(None, 0.0, False, None)
         candidates = [c for c in self.supported if LANGUAGE_SCRIPTS[c] == script]
@@ -148,14 +150,18 @@ def resolve_language(
     return DEFAULT_LANGUAGE
 
 
-def guesses_from_events(events: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any] | None]:
-    """The language guesses of the user messages in serialised tracker events, newest first.
+def guesses_from_events(events: Sequence[Any]) -> Iterator[Mapping[str, Any] | None]:
+    """The language guesses of the user messages in a tracker's events, newest first.
 
+    Takes Rasa's event objects (the NLG) or their serialised form (the action server's tracker).
     Stops at a conversation restart, where the language is forgotten.
     """
-    for event in reversed(list(events)):
-        kind = event.get("event")
+    for event in reversed(events):
+        if isinstance(event, Mapping):
+            kind, parse_data = event.get("event"), event.get("parse_data")
+        else:
+            kind, parse_data = getattr(event, "type_name", None), getattr(event, "parse_data", None)
         if kind == "restart":
             return
         if kind == "user":
-            yield (event.get("parse_data") or {}).get("language")
+            yield (parse_data or {}).get("language")

@@ -16,10 +16,10 @@ import logging
 from typing import Any
 
 from rasa.core.nlg.generator import NaturalLanguageGenerator
-from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
+from rasa.shared.core.events import BotUttered, Restarted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.language import resolve_language
+from bot.language import guesses_from_events, resolve_language
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class LocaleNLG(NaturalLanguageGenerator):
 
     def language(self, tracker: DialogueStateTracker, override: str | None = None) -> str:
         explicit = override or tracker.get_slot("language")
-        return resolve_language(explicit, _guesses(tracker), self.texts.locales)
+        return resolve_language(explicit, guesses_from_events(tracker.events), self.texts.locales)
 
     @staticmethod
     def is_first_reply(tracker: DialogueStateTracker) -> bool:
@@ -61,11 +61,3 @@ class LocaleNLG(NaturalLanguageGenerator):
             if isinstance(event, (SessionStarted, Restarted)):
                 return True
         return True
-
-
-def _guesses(tracker: DialogueStateTracker):
-    for event in reversed(tracker.events):
-        if isinstance(event, Restarted):
-            return
-        if isinstance(event, UserUttered):
-            yield (event.parse_data or {}).get("language")

@@ -19,7 +19,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language import LanguageGuesser, normalise
+from bot.language import dominant_script, normalise
 
 ELONGATION_RE = re.compile(r"(.)\1{2,}")
 
@@ -54,7 +54,6 @@ class MultilingualTokenizer(Tokenizer):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self._pipelines: dict[str, Any] = {}
-        self._scripts = LanguageGuesser([])
 
     @classmethod
     def create(
@@ -67,7 +66,7 @@ class MultilingualTokenizer(Tokenizer):
         return cls(config)
 
     def pipeline(self, text: str) -> Any:
-        script, _ = self._scripts.dominant_script(text)
+        script, _ = dominant_script(text)
         lang = SCRIPT_TOKENIZERS.get(script or "", "xx")
         if lang not in self._pipelines:
             self._pipelines[lang] = spacy.blank(lang)
