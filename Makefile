@@ -9,7 +9,7 @@ MODEL := models/current.tar.gz
 
 # What the trained model depends on: retrain when any of it changes, and only then.
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) \
-	$(wildcard bot/nlu/*.py) $(wildcard bot/nlu/patterns/*.yml) bot/danger.py bot/language.py
+	$(wildcard bot/nlu/*.py) $(wildcard bot/nlu/patterns/*.yml bot/nlu/patterns/language_names/*.yml) bot/danger.py bot/language.py
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import spacy
 import yaml
 from spacy.matcher import Matcher
 
-from bot.language import normalise
+from bot.language import blank_pipeline, normalise
 
 PATTERNS_DIR = Path(__file__).resolve().parent / "nlu" / "patterns"
 CLAUSE_SPLIT_RE = re.compile(r"[.,;!?\n\u060c\u061b\u061f\u06d4]+")
@@ -93,7 +92,7 @@ class LanguagePatterns:
 
     def __init__(self, lang: str, spec: Mapping[str, Any]) -> None:
         self.lang = lang
-        self.nlp = spacy.blank(lang)
+        self.nlp = blank_pipeline(lang)
         self.matchers = {section: Matcher(self.nlp.vocab) for section in SECTIONS}
         for name, phrases in spec["danger"].items():
             self._add("danger", name, phrases)

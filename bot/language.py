@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 DEFAULT_LANGUAGE = "en"
@@ -43,6 +43,20 @@ LANGUAGE_SCRIPTS: dict[str, str] = {
 MIN_LATIN_WORDS = 3
 MIN_LATIN_LETTERS = 12
 MIN_OTHER_LETTERS = 2
+
+
+# spaCy has no tokenizer rules for Somali: its multi-language tokenizer ("xx") splits on spaces and
+# punctuation, which suits Somali's Latin spelling. Vietnamese splits into syllables without pyvi.
+SPACY_LANGUAGES = {"so": "xx"}
+SPACY_CONFIGS: dict[str, dict[str, Any]] = {"vi": {"nlp": {"tokenizer": {"use_pyvi": False}}}}
+
+
+@lru_cache(maxsize=None)
+def blank_pipeline(lang: str) -> Any:
+    """spaCy's blank pipeline (tokenizer rules only, no weights) for a language code, shared."""
+    import spacy
+
+    return spacy.blank(SPACY_LANGUAGES.get(lang, lang), config=SPACY_CONFIGS.get(lang, {}))
 
 
 def dominant_script(text: str) -> tuple[str | None, int]:

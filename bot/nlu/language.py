@@ -21,8 +21,17 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import LanguageGuesser, find_language_names
 
-NAMES_FILE = Path(__file__).resolve().parent / "patterns" / "language_names.yml"
+NAMES_DIR = Path(__file__).resolve().parent / "patterns" / "language_names"
 CHOOSE_LANGUAGE = "choose_language"
+
+
+def load_language_names(directory: Path = NAMES_DIR) -> dict[str, list[str]]:
+    """{code: names}, merged from one file per writing language (``language_names/<lang>.yml``)."""
+    names: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("*.yml")):
+        for code, aliases in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            names.setdefault(str(code), []).extend(str(alias) for alias in aliases or [])
+    return names
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -36,9 +45,8 @@ class LanguageDetector(GraphComponent):
     def __init__(self, config: dict[str, Any]) -> None:
         self.languages = list(config["languages"])
         self.guesser = LanguageGuesser(self.languages, config["min_confidence"])
-        names = yaml.safe_load(NAMES_FILE.read_text(encoding="utf-8")) or {}
-        # Names of every language we know, so "French please" can be told apart from no choice.
-        self.names = {code: list(aliases) for code, aliases in names.items()}
+        # Names of every language we know, so "German please" can be told apart from no choice.
+        self.names = load_language_names()
 
     @classmethod
     def create(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import spacy
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -19,7 +18,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language import dominant_script, normalise
+from bot.language import blank_pipeline, dominant_script, normalise
 
 ELONGATION_RE = re.compile(r"(.)\1{2,}")
 
@@ -51,10 +50,6 @@ class MultilingualTokenizer(Tokenizer):
     def required_packages() -> list[str]:
         return ["spacy"]
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__(config)
-        self._pipelines: dict[str, Any] = {}
-
     @classmethod
     def create(
         cls,
@@ -67,10 +62,7 @@ class MultilingualTokenizer(Tokenizer):
 
     def pipeline(self, text: str) -> Any:
         script, _ = dominant_script(text)
-        lang = SCRIPT_TOKENIZERS.get(script or "", "xx")
-        if lang not in self._pipelines:
-            self._pipelines[lang] = spacy.blank(lang)
-        return self._pipelines[lang]
+        return blank_pipeline(SCRIPT_TOKENIZERS.get(script or "", "xx"))
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute) or ""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from bot.language import LanguageGuesser, find_language_names, guesses_from_events, resolve_language
-from bot.nlu.language import NAMES_FILE
+from bot.nlu.language import load_language_names
 
-NAMES = yaml.safe_load(NAMES_FILE.read_text(encoding="utf-8"))
+NAMES = load_language_names()
 
 
 @pytest.fixture(scope="module")
