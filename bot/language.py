@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from typing import Any
 
 DEFAULT_LANGUAGE = "en"
@@ -51,7 +51,7 @@ SPACY_LANGUAGES = {"so": "xx"}
 SPACY_CONFIGS: dict[str, dict[str, Any]] = {"vi": {"nlp": {"tokenizer": {"use_pyvi": False}}}}
 
 
-@lru_cache(maxsize=None)
+@cache
 def blank_pipeline(lang: str) -> Any:
     """spaCy's blank pipeline (tokenizer rules only, no weights) for a language code, shared."""
     import spacy
