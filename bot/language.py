@@ -17,25 +17,37 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from typing import Any
 
 DEFAULT_LANGUAGE = "en"
 
-# Unicode ranges of the writing systems of the languages we ship or plan to ship.
+# Unicode ranges of the writing systems of the languages we ship. Letters of any other writing system
+# (Cyrillic, Chinese, Devanagari ...) count as "other": a language we do not ship.
 SCRIPT_RANGES: dict[str, str] = {
     "arabic": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff",
     "bengali": "\u0980-\u09ff",
     "latin": "A-Za-z\u00c0-\u024f\u1e00-\u1eff",
 }
 SCRIPT_RES = {name: re.compile(f"[{chars}]") for name, chars in SCRIPT_RANGES.items()}
-LETTER_RE = re.compile(r"\w", re.UNICODE)
+LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
+OTHER_SCRIPT = "other"
 
 LANGUAGE_SCRIPTS: dict[str, str] = {
     "en": "latin", "ar": "arabic", "fa": "arabic", "ur": "arabic", "bn": "bengali",
     "fr": "latin", "it": "latin", "pl": "latin", "pt": "latin", "ro": "latin", "so": "latin",
     "es": "latin", "sq": "latin", "vi": "latin",
 }  # fmt: skip
+# Languages people also write in Latin letters on phones: Arabizi, Roman Urdu, Finglish, Banglish.
+# lingua does not know these forms; the n-gram model trained on our own data does.
+ROMANISED = frozenset({"ar", "ur", "fa", "bn"})
+
+# Latin-script languages often spoken in London that we do not ship yet: lingua knows them, so a
+# message in one of them gets the English reply and a line listing the languages we have.
+UNSHIPPED_LATIN = (
+    "de", "nl", "tr", "lt", "lv", "cs", "sk", "hu", "hr", "bs", "sl", "tl", "sw", "yo", "id", "ms",
+    "da", "sv", "nb", "ca", "fi", "et", "af", "zu", "eu", "cy", "ga",
+)  # fmt: skip
 
 # A Latin-script message must be at least this long before it can switch the language: short Latin
 # messages ("ok", "yes", "thanks", "101") are shared by every language and by people who cannot type
@@ -43,7 +55,12 @@ LANGUAGE_SCRIPTS: dict[str, str] = {
 MIN_LATIN_WORDS = 3
 MIN_LATIN_LETTERS = 12
 MIN_OTHER_LETTERS = 2
-
+# A message is called "in a language we do not ship" only when it says enough to be sure.
+MIN_UNSUPPORTED_WORDS = 4
+MIN_UNSUPPORTED_CONFIDENCE = 0.8
+# ... and only when our own judges are unsure: lingua's small models for the many other languages are
+# easily fooled by short messages and by the Latin spellings of Arabic, Urdu, Farsi and Bengali.
+MAX_CONFIDENCE_UNSUPPORTED = 0.85
 
 # spaCy has no tokenizer rules for Somali: its multi-language tokenizer ("xx") splits on spaces and
 # punctuation, which suits Somali's Latin spelling. Vietnamese splits into syllables without pyvi.
@@ -62,18 +79,29 @@ def blank_pipeline(lang: str) -> Any:
 def dominant_script(text: str) -> tuple[str | None, int]:
     """The writing system most of the text's letters belong to, and how many letters that is."""
     counts = {name: len(regex.findall(text)) for name, regex in SCRIPT_RES.items()}
+    counts[OTHER_SCRIPT] = len(LETTER_RE.findall(text)) - sum(counts.values())
     script, count = max(counts.items(), key=lambda item: item[1])
-    return (script, count) if count else (None, 0)
+    return (script, count) if count > 0 else (None, 0)
+
+
+def scripts_in(text: str) -> set[str]:
+    """Every writing system with at least one letter in the text."""
+    return {name for name, regex in SCRIPT_RES.items() if regex.search(text)}
 
 
 @dataclass(frozen=True)
 class Guess:
-    """A language guess for one message."""
+    """A language guess for one message.
+
+    ``confident``: safe to switch the conversation's language on. ``unsupported``: the message is
+    clearly in a language we do not ship (it then gets the English reply and the list of languages).
+    """
 
     code: str | None
     confidence: float
     confident: bool
     script: str | None
+    unsupported: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,58 +109,162 @@ class Guess:
             "confidence": round(self.confidence, 3),
             "confident": self.confident,
             "script": self.script,
+            "unsupported": self.unsupported,
         }
 
 
-class LanguageGuesser:
-    """Guesses a message's language among the supported ones."""
+class NgramLanguageModel:
+    """Which of our languages a message is in, learnt from our own training data (one file per
+    language): character n-grams, so it knows Roman Urdu, Arabizi, Banglish and Finglish, which
+    lingua does not."""
 
-    def __init__(self, supported: Iterable[str], min_confidence: float = 0.7) -> None:
-        self.supported = [code for code in supported]
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.codes = [str(c) for c in pipeline.classes_]
+
+    @classmethod
+    def train(cls, examples: Mapping[str, Iterable[str]]) -> NgramLanguageModel:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        texts, labels = [], []
+        for code, lines in examples.items():
+            for line in lines:
+                texts.append(line)
+                labels.append(code)
+        pipeline = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2),
+            LogisticRegression(C=20, max_iter=2000),
+        )
+        pipeline.fit(texts, labels)
+        return cls(pipeline)
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        values = self.pipeline.predict_proba([text])[0]
+        return {code: float(p) for code, p in zip(self.codes, values, strict=True)}
+
+
+class LanguageGuesser:
+    """Guesses a message's language among the supported ones.
+
+    The writing system narrows the candidates (Bengali script can only be Bengali). Where several
+    shipped languages share a script, two judges vote: lingua, restricted to those languages, and the
+    n-gram model trained on our data (when there is one). The n-gram model alone speaks for the Latin
+    spellings of Arabic, Urdu, Farsi and Bengali. A guess is confident only for a message long enough
+    to tell, with a combined confidence of at least ``min_confidence``.
+    """
+
+    def __init__(
+        self,
+        supported: Iterable[str],
+        min_confidence: float = 0.7,
+        model: NgramLanguageModel | None = None,
+        lingua_weight: float = 0.5,
+    ) -> None:
+        self.supported = list(supported)
         unknown = [c for c in self.supported if c not in LANGUAGE_SCRIPTS]
         if unknown:
             raise ValueError(f"no script known for {unknown}")
         self.min_confidence = min_confidence
+        self.model = model
+        self.lingua_weight = lingua_weight
+        self._detectors: dict[tuple[tuple[str, ...], bool], Any] = {}
 
-    @cached_property
-    def _lingua(self) -> Any:
-        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+    def native(self, script: str) -> list[str]:
+        return [c for c in self.supported if LANGUAGE_SCRIPTS[c] == script]
 
-        languages = [
-            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in self.supported
-        ]
-        if len(languages) < 2:
-            return None
-        return LanguageDetectorBuilder.from_languages(*languages).build()
+    def _lingua(self, codes: tuple[str, ...], low_accuracy: bool = False) -> Any:
+        """One lingua detector per set of languages, built on first use and kept."""
+        key = (codes, low_accuracy)
+        if key not in self._detectors:
+            from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+            languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
+            builder = LanguageDetectorBuilder.from_languages(*languages)
+            self._detectors[key] = (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
+        return self._detectors[key]
+
+    def lingua_scores(self, text: str, codes: Sequence[str]) -> dict[str, float]:
+        if len(codes) == 1:
+            return {codes[0]: 1.0}
+        values = self._lingua(tuple(sorted(codes))).compute_language_confidence_values(text)
+        return {v.language.iso_code_639_1.name.lower(): v.value for v in values}
+
+    def scores(self, text: str, script: str) -> dict[str, float]:
+        """Combined confidence per candidate language (summing to 1)."""
+        native = self.native(script)
+        romanised = [c for c in self.supported if script == "latin" and c in ROMANISED]
+        candidates = native + [c for c in romanised if c not in native]
+        if not candidates:
+            return {}
+        lingua = self.lingua_scores(text, native) if native else {}
+        if self.model is None:
+            return {c: lingua.get(c, 0.0) for c in candidates}
+        learnt = self.model.probabilities(text)
+        learnt = {c: learnt.get(c, 0.0) for c in candidates}
+        total = sum(learnt.values()) or 1.0
+        learnt = {c: p / total for c, p in learnt.items()}
+        native_mass = sum(learnt[c] for c in native)
+        combined = {c: learnt[c] for c in candidates if c not in native}
+        for c in native:
+            within = learnt[c] / native_mass if native_mass else 0.0
+            w = self.lingua_weight
+            combined[c] = native_mass * (w * lingua.get(c, 0.0) + (1 - w) * within)
+        return combined
 
     def guess(self, text: str) -> Guess:
-        script, letters = dominant_script(text or "")
+        text = text or ""
+        script, letters = dominant_script(text)
+        words = len(text.split())
         if script is None:
             return Guess(None, 0.0, False, None)
-        candidates = [c for c in self.supported if LANGUAGE_SCRIPTS[c] == script]
-        if not candidates:
-            return Guess(None, 0.0, False, script)
+        scores = self.scores(text, script) if script != OTHER_SCRIPT else {}
+        if not scores:  # a writing system none of our languages uses
+            return Guess(None, 0.0, False, script, unsupported=letters >= 2 * MIN_OTHER_LETTERS)
+        code, confidence = max(scores.items(), key=lambda item: item[1])
+        romanised = sum(p for c, p in scores.items() if c in ROMANISED and LANGUAGE_SCRIPTS[c] != script)
+        if confidence < MAX_CONFIDENCE_UNSUPPORTED and romanised < 0.5 and self.unshipped(text, words):
+            return Guess(code, confidence, False, script, unsupported=True)
         long_enough = (
             letters >= MIN_OTHER_LETTERS
             if script != "latin"
-            else letters >= MIN_LATIN_LETTERS and len(text.split()) >= MIN_LATIN_WORDS
+            else letters >= MIN_LATIN_LETTERS and words >= MIN_LATIN_WORDS
         )
-        if len(candidates) == 1:
-            return Guess(candidates[0], 1.0, long_enough, script)
-        values = self._lingua.compute_language_confidence_values(text)
-        best = next((v for v in values if v.language.iso_code_639_1.name.lower() in candidates), None)
-        if best is None:
-            return Guess(None, 0.0, False, script)
-        code = best.language.iso_code_639_1.name.lower()
-        return Guess(code, best.value, long_enough and best.value >= self.min_confidence, script)
+        return Guess(code, confidence, long_enough and confidence >= self.min_confidence, script)
+
+    def unshipped(self, text: str, words: int) -> bool:
+        """True when lingua is sure a Latin-script message is in a language we do not ship."""
+        if words < MIN_UNSUPPORTED_WORDS:
+            return False
+        codes = tuple(sorted(set(self.native("latin")) | set(UNSHIPPED_LATIN)))
+        values = self._lingua(codes, low_accuracy=True).compute_language_confidence_values(text)
+        if not values:
+            return False
+        top = values[0]
+        code = top.language.iso_code_639_1.name.lower()
+        return code not in self.supported and top.value >= MIN_UNSUPPORTED_CONFIDENCE
 
 
 # ---------------------------------------------------------------------- explicit choice
+# Letters people type for one another: Arabic alef and yeh forms; Persian and Urdu yeh and kaf typed
+# on an Arabic keyboard; the curly apostrophes phones insert for a straight one.
+NORMALISE_TABLE = str.maketrans(
+    {
+        "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0671": "\u0627",  # alef forms
+        "\u0649": "\u064a", "\u06cc": "\u064a",  # alef maqsura, Persian yeh -> yeh
+        "\u0629": "\u0647",  # teh marbuta -> heh
+        "\u06a9": "\u0643",  # Persian kaf -> kaf
+        "\u2019": "'", "\u2018": "'", "\u02bc": "'",  # curly apostrophes
+    }
+)  # fmt: skip
+
+
 def normalise(text: str) -> str:
-    """Lowercase, strip accents, Arabic diacritics and tatweel, unify alef forms."""
+    """Lowercase, strip accents, Arabic diacritics and tatweel, unify letter variants (see above)."""
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch) and ch != "\u0640")
-    return text.translate(str.maketrans("أإآٱىة", "اااايه"))
+    return text.translate(NORMALISE_TABLE)
 
 
 def find_language_names(text: str, names: Mapping[str, Iterable[str]]) -> list[tuple[str, int, int]]:

@@ -7,7 +7,8 @@ relies on the domain's response texts.
 
 The reply language: a ``language`` keyword from a custom action (which sets the slot in the same
 turn), else the ``language`` slot (an explicit choice), else the latest confident guess from the user's
-messages (see ``bot.language``), else English.
+messages (see ``bot.language``), else English. A message clearly in a language we do not ship gets
+the reply plus a line listing the languages we have (the helplines have interpreters).
 """
 
 from __future__ import annotations
@@ -42,8 +43,15 @@ class LocaleNLG(NaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         language = self.language(tracker, kwargs.get("language"))
         first = self.is_first_reply(tracker)
+        unsupported = self.wrote_in_unsupported_language(tracker)
         try:
-            return self.texts.render(utter_action, language, channel=output_channel, first_reply=first)
+            return self.texts.render(
+                utter_action,
+                language,
+                channel=output_channel,
+                first_reply=first,
+                unsupported_language=unsupported,
+            )
         except Exception:  # a broken text must never leave a person without an answer
             logger.exception("could not render %s in %s", utter_action, language)
             return self.texts.render(SAFE_FALLBACK, language, channel=output_channel)
@@ -51,6 +59,12 @@ class LocaleNLG(NaturalLanguageGenerator):
     def language(self, tracker: DialogueStateTracker, override: str | None = None) -> str:
         explicit = override or tracker.get_slot("language")
         return resolve_language(explicit, guesses_from_events(tracker.events), self.texts.locales)
+
+    @staticmethod
+    def wrote_in_unsupported_language(tracker: DialogueStateTracker) -> bool:
+        """True when the latest message is clearly in a language we do not ship."""
+        guess = (tracker.latest_message.parse_data or {}).get("language") if tracker.latest_message else None
+        return bool(guess and guess.get("unsupported"))
 
     @staticmethod
     def is_first_reply(tracker: DialogueStateTracker) -> bool:

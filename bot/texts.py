@@ -109,8 +109,13 @@ class Texts:
         channel: str = "collector",
         when: datetime | None = None,
         first_reply: bool = False,
+        unsupported_language: bool = False,
     ) -> dict[str, Any]:
-        """Renders response ``key`` as a Rasa bot message: ``{"text": ..., "buttons": [...]}``."""
+        """Renders response ``key`` as a Rasa bot message: ``{"text": ..., "buttons": [...]}``.
+
+        ``first_reply`` adds the line saying what the assistant is; ``unsupported_language`` (the person
+        wrote in a language we do not ship) adds the line listing the languages we have.
+        """
         locale = self.locale(language)
         if key not in locale.responses:
             if key not in self.locales[DEFAULT_LANGUAGE].responses:
@@ -120,6 +125,9 @@ class Texts:
         response = locale.responses[key]
         moment = self.directory.local(when)
         text = self._fill(response["text"], locale, moment)
+        if unsupported_language:
+            names = locale.labels["list_separator"].join(self.locales[c].native_name for c in self.languages)
+            text = f"{text}\n{locale.labels['unsupported_language'].format(languages=names)}"
         if first_reply and locale.labels.get("intro"):
             text = f"{text}\n{locale.labels['intro']}"
         buttons = self._buttons(response.get("buttons"), locale)

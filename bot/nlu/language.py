@@ -1,13 +1,19 @@
 """NLU component: the language of each message, and an explicit choice of language.
 
-Adds ``language`` to the parse data ({code, confidence, confident, script}); the reply language is
-decided from it by ``bot.language.resolve_language``. When the message asks to change language
-(intent ``choose_language``) and names one ("arabic please", "العربية"), it adds a ``language`` entity
-that fills the ``language`` slot: an explicit choice, which always wins over detection.
+Adds ``language`` to the parse data ({code, confidence, confident, script, unsupported}); the reply
+language is decided from it by ``bot.language.resolve_language``. At training time it learns a
+character n-gram model of our languages from the training files themselves (``data/nlu/<lang>.yml``:
+the file says the language), stored in the model beside the classifier.
+
+When the message asks to change language (intent ``choose_language``) and names one ("arabic please",
+"العربية"), it adds a ``language`` entity that fills the ``language`` slot: an explicit choice, which
+always wins over detection.
 """
 
 from __future__ import annotations
 
+import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +24,12 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language import LanguageGuesser, find_language_names
+from bot.language import LanguageGuesser, NgramLanguageModel, find_language_names
+
+logger = logging.getLogger(__name__)
+MODEL_FILE = "language_model.pkl"
 
 NAMES_DIR = Path(__file__).resolve().parent / "patterns" / "language_names"
 CHOOSE_LANGUAGE = "choose_language"
@@ -34,17 +44,43 @@ def load_language_names(directory: Path = NAMES_DIR) -> dict[str, list[str]]:
     return names
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+def training_examples(directory: Path, languages: list[str]) -> dict[str, list[str]]:
+    """The example texts of each language's training file, for the language model."""
+    examples: dict[str, list[str]] = {}
+    for code in languages:
+        path = directory / f"{code}.yml"
+        if not path.exists():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        lines = []
+        for block in data.get("nlu") or []:
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    lines.append(line.strip()[2:].strip())
+        examples[code] = lines
+    return examples
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class LanguageDetector(GraphComponent):
     """Guesses each message's language and spots explicit language choices."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"languages": ["en"], "min_confidence": 0.7}
+        return {"languages": ["en"], "min_confidence": 0.7, "training_files": "data/nlu"}
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        model: NgramLanguageModel | None = None,
+    ) -> None:
+        self.config = config
         self.languages = list(config["languages"])
-        self.guesser = LanguageGuesser(self.languages, config["min_confidence"])
+        self._model_storage = model_storage
+        self._resource = resource
+        self.guesser = LanguageGuesser(self.languages, config["min_confidence"], model=model)
         # Names of every language we know, so "German please" can be told apart from no choice.
         self.names = load_language_names()
 
@@ -56,7 +92,40 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LanguageDetector:
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LanguageDetector:
+        model = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / MODEL_FILE
+                if path.exists():
+                    model = pickle.loads(path.read_bytes())  # noqa: S301 - our own model file
+        except ValueError:  # nothing stored: lingua alone decides
+            logger.warning("no language model in the trained model; using lingua alone")
+        return cls(config, model_storage, resource, model)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learns the n-gram language model from the per-language training files."""
+        examples = training_examples(Path(self.config["training_files"]), self.languages)
+        trained = [code for code, lines in examples.items() if lines]
+        if len(trained) >= 2 and self._model_storage is not None and self._resource is not None:
+            model = NgramLanguageModel.train(examples)
+            self.guesser.model = model
+            with self._model_storage.write_to(self._resource) as directory:
+                (directory / MODEL_FILE).write_bytes(pickle.dumps(model))
+        return self._resource  # type: ignore[return-value]
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import LanguageGuesser, find_language_names, guesses_from_events, resolve_language
+from bot.language import (
+    LanguageGuesser,
+    NgramLanguageModel,
+    dominant_script,
+    find_language_names,
+    guesses_from_events,
+    resolve_language,
+)
 from bot.nlu.language import load_language_names
 
 NAMES = load_language_names()
@@ -33,6 +40,45 @@ def guesser() -> LanguageGuesser:
 def test_guesses(guesser, text, code, confident):
     guess = guesser.guess(text)
     assert (guess.code, guess.confident) == (code, confident)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["мой муж бьет меня каждый день", "我的手机被偷了，我该怎么办", "मेरे पति मुझे रोज़ मारते हैं"],
+)
+def test_a_writing_system_we_do_not_ship_is_unsupported(guesser, text):
+    guess = guesser.guess(text)
+    assert guess.unsupported and not guess.confident and guess.script == "other"
+
+
+def test_a_latin_language_we_do_not_ship_is_unsupported():
+    guesser = LanguageGuesser(["en", "fr", "es"])
+    german = guesser.guess("Mein Mann schlägt mich jeden Tag und ich habe große Angst vor ihm")
+    assert german.unsupported and not german.confident
+    assert not guesser.guess("my husband hits me every day and i am scared of him").unsupported
+    assert not guesser.guess("Danke schön").unsupported, "too short to tell"
+
+
+def test_dominant_script_counts_letters_only():
+    assert dominant_script("101 !!! 🙂") == (None, 0)
+    assert dominant_script("ok مرحبا بكم") == ("arabic", 8)
+    assert dominant_script("привет hi") == ("other", 6)
+
+
+def test_the_ngram_model_knows_latin_spellings_lingua_does_not():
+    examples = {
+        "en": ["my husband hits me", "someone stole my phone", "there is loud music next door",
+               "i want to report a crime", "my neighbour is shouting at me every night"],
+        "ur": ["mera shohar mujhe marta hai", "kisi ne mera phone chori kar liya", "mujhe madad chahiye",
+               "padosi raat ko bohat shor karte hain", "main police ko report karna chahti hoon"],
+        "fr": ["mon mari me frappe", "on m'a volé mon téléphone", "mes voisins font du bruit la nuit",
+               "je veux porter plainte", "il y a de la musique forte à côté"],
+    }  # fmt: skip
+    guesser = LanguageGuesser(["en", "ur", "fr"], model=NgramLanguageModel.train(examples))
+    roman_urdu = guesser.guess("mera bhai mujhe roz marta hai aur dhamki deta hai")
+    assert (roman_urdu.code, roman_urdu.confident, roman_urdu.unsupported) == ("ur", True, False)
+    assert guesser.guess("mon voisin me menace tous les jours").code == "fr"
+    assert guesser.guess("میرا شوہر مجھے مارتا ہے").code == "ur"
 
 
 def test_guesses_between_languages_sharing_a_script():

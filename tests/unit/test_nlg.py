@@ -80,3 +80,16 @@ def test_rasa_builds_it_from_endpoints():
 
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "nlg")
     assert isinstance(NaturalLanguageGenerator.create(config, None), LocaleNLG)
+
+
+async def test_a_language_we_do_not_ship_gets_english_and_the_list_of_languages(texts):
+    nlg = LocaleNLG(texts=texts)
+    german = UserUttered(
+        "Mein Mann schlägt mich jeden Tag",
+        parse_data={"text": "...", "language": {"code": "en", "confident": False, "unsupported": True}},
+    )
+    text = await render(nlg, [german], "utter_domestic_abuse")
+    assert text.startswith("If you are in danger now")
+    assert "I can reply in: English, " in text and "interpreters" in text
+    later = await render(nlg, [german, BotUttered("..."), user("my husband hits me every day", "en")])
+    assert "I can reply in" not in later

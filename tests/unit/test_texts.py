@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.texts import LRM, RLM, LocaleError
-from tests.conftest import london
+from tests.conftest import SHIPPED, london
 
 
 def strip_marks(text: str) -> str:
@@ -81,6 +81,14 @@ def test_first_reply_says_what_the_assistant_is(texts):
     assert first.startswith("If it is happening now")  # 999 stays first
 
 
+def test_a_language_we_do_not_ship_gets_the_list_of_languages(texts):
+    text = texts.render("utter_domestic_abuse", "en", unsupported_language=True)["text"]
+    lines = text.split("\n")
+    assert lines[0] == texts.render("utter_domestic_abuse", "en")["text"].split("\n")[0], "999 stays first"
+    assert "I can reply in: " in lines[-1] and "interpreters" in lines[-1]
+    assert all(texts.locales[code].native_name in lines[-1] for code in texts.languages)
+
+
 def test_unknown_language_and_missing_key_fall_back_to_english(texts):
     assert texts.render("utter_noise", "xx") == texts.render("utter_noise", "en")
     del texts.locales["ar"].responses["utter_noise"]
@@ -89,7 +97,7 @@ def test_unknown_language_and_missing_key_fall_back_to_english(texts):
         texts.render("utter_does_not_exist", "en")
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("language", SHIPPED)
 def test_every_response_renders_at_every_hour(texts, language):
     for key in texts.locales["en"].responses:
         for hour in (3, 12, 19):
