@@ -48,6 +48,9 @@ def texts(directory: Directory) -> Texts:
     return Texts.load(directory=directory)
 
 
+# The shipped languages: those with a locale file (the one source of truth for what we speak).
+SHIPPED = sorted(path.stem for path in (ROOT / "locales").glob("*.yml"))
+
 MODEL = ROOT / "models" / "current.tar.gz"
 RASA = Path(sys.executable).parent / "rasa"
 
