@@ -158,9 +158,9 @@ class LanguageGuesser:
     def __init__(
         self,
         supported: Iterable[str],
-        min_confidence: float = 0.7,
+        min_confidence: float = 0.55,
         model: NgramLanguageModel | None = None,
-        lingua_weight: float = 0.5,
+        lingua_weight: float = 0.3,
     ) -> None:
         self.supported = list(supported)
         unknown = [c for c in self.supported if c not in LANGUAGE_SCRIPTS]
@@ -285,15 +285,18 @@ def resolve_language(
     explicit: str | None,
     guesses_newest_first: Iterable[Mapping[str, Any] | None],
     supported: Iterable[str],
+    hint: str | None = None,
 ) -> str:
-    """The language of the next reply: the explicit choice, else the latest confident guess."""
+    """The language of the next reply: the explicit choice, else the latest confident guess, else the
+    channel's hint (a phone's or browser's language: a prior, never a decision), else English."""
     supported = set(supported)
     if explicit in supported:
         return explicit
     for guess in guesses_newest_first:
         if guess and guess.get("confident") and guess.get("code") in supported:
             return guess["code"]
-    return DEFAULT_LANGUAGE
+    hint = (hint or "").split("-")[0].split("_")[0].lower()  # "pt-BR" -> "pt"
+    return hint if hint in supported else DEFAULT_LANGUAGE
 
 
 def guesses_from_events(events: Sequence[Any]) -> Iterator[Mapping[str, Any] | None]:

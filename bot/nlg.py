@@ -5,10 +5,11 @@ loads (with an empty domain) and calls it for responses from rules and from cust
 (the latter without ``domain_responses``), so it reads ``locales/`` and the directory itself and never
 relies on the domain's response texts.
 
-The reply language: a ``language`` keyword from a custom action (which sets the slot in the same
-turn), else the ``language`` slot (an explicit choice), else the latest confident guess from the user's
-messages (see ``bot.language``), else English. A message clearly in a language we do not ship gets
-the reply plus a line listing the languages we have (the helplines have interpreters).
+The reply language: a ``language`` keyword from a custom action (which sets the slot in the same turn),
+else the ``language`` slot (an explicit choice), else the latest confident guess from the user's messages
+(see ``bot.language``), else the channel's hint (``language_hint`` in the message metadata), else
+English. A message clearly in a language we do not ship gets the reply plus a line listing the languages
+we have (the helplines have interpreters).
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ from bot.texts import Texts
 logger = logging.getLogger(__name__)
 
 SAFE_FALLBACK = "utter_default"
+
+
+def language_hint(tracker: DialogueStateTracker) -> str | None:
+    """A channel's hint of the person's language (Telegram's ``language_code``, the browser's language),
+    sent as ``language_hint`` in the message metadata."""
+    latest = tracker.latest_message
+    metadata = (latest.metadata if latest else None) or {}
+    hint = metadata.get("language_hint") if isinstance(metadata, dict) else None
+    return hint if isinstance(hint, str) else None
 
 
 class LocaleNLG(NaturalLanguageGenerator):
@@ -58,7 +68,8 @@ class LocaleNLG(NaturalLanguageGenerator):
 
     def language(self, tracker: DialogueStateTracker, override: str | None = None) -> str:
         explicit = override or tracker.get_slot("language")
-        return resolve_language(explicit, guesses_from_events(tracker.events), self.texts.locales)
+        guesses = guesses_from_events(tracker.events)
+        return resolve_language(explicit, guesses, self.texts.locales, language_hint(tracker))
 
     @staticmethod
     def wrote_in_unsupported_language(tracker: DialogueStateTracker) -> bool:

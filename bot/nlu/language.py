@@ -67,7 +67,12 @@ class LanguageDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"languages": ["en"], "min_confidence": 0.7, "training_files": "data/nlu"}
+        return {
+            "languages": ["en"],
+            "min_confidence": 0.55,
+            "lingua_weight": 0.3,
+            "training_files": "data/nlu",
+        }
 
     def __init__(
         self,
@@ -80,7 +85,9 @@ class LanguageDetector(GraphComponent):
         self.languages = list(config["languages"])
         self._model_storage = model_storage
         self._resource = resource
-        self.guesser = LanguageGuesser(self.languages, config["min_confidence"], model=model)
+        self.guesser = LanguageGuesser(
+            self.languages, config["min_confidence"], model=model, lingua_weight=config["lingua_weight"]
+        )
         # Names of every language we know, so "German please" can be told apart from no choice.
         self.names = load_language_names()
 

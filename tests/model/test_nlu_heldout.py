@@ -62,7 +62,12 @@ def guesser(model, tmp_path_factory) -> LanguageGuesser:
         ngrams = pickle.loads(archive.extractfile(member).read())  # noqa: S301 - our own model
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     detector = next(c for c in config["pipeline"] if c["name"].endswith("LanguageDetector"))
-    return LanguageGuesser(detector["languages"], detector.get("min_confidence", 0.7), model=ngrams)
+    return LanguageGuesser(
+        detector["languages"],
+        detector["min_confidence"],
+        model=ngrams,
+        lingua_weight=detector["lingua_weight"],
+    )
 
 
 def test_held_out_data_is_not_in_training():

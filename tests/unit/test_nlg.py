@@ -93,3 +93,18 @@ async def test_a_language_we_do_not_ship_gets_english_and_the_list_of_languages(
     assert "I can reply in: English, " in text and "interpreters" in text
     later = await render(nlg, [german, BotUttered("..."), user("my husband hits me every day", "en")])
     assert "I can reply in" not in later
+
+
+async def test_a_channel_hint_is_a_prior_not_a_decision(texts):
+    nlg = LocaleNLG(texts=texts)
+
+    def hinted(text, code=None, confident=True):
+        guess = {"code": code, "confident": confident} if code else None
+        return UserUttered(
+            text, parse_data={"text": text, "language": guess}, metadata={"language_hint": "ar-EG"}
+        )
+
+    assert (await render(nlg, [hinted("ok", "en", confident=False)])).startswith(RLM), (
+        "short: the hint decides"
+    )
+    assert (await render(nlg, [hinted("my neighbours are very noisy every night", "en")])).startswith("Noise")
