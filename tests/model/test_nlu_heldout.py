@@ -22,10 +22,14 @@ HELD_OUT = ROOT / "tests" / "nlu"
 TARGET_ACCURACY = {lang: 0.95 if lang == "en" else 0.90 for lang in SHIPPED}
 # Where the model does not reach the target yet, the floor holds the line at what it measures today
 # (see the issues' closing notes), so any regression fails; raise it as the model improves.
-FLOOR_ACCURACY: dict[str, float] = {"en": 0.92, "ar": 0.86}
+FLOOR_ACCURACY: dict[str, float] = {
+    "en": 0.92, "ar": 0.88, "bn": 0.88, "fa": 0.83, "fr": 0.88, "pl": 0.87, "pt": 0.88, "ro": 0.88,
+    "sq": 0.87, "ur": 0.87, "vi": 0.86,
+}  # fmt: skip
 # Language detection is judged on messages of four words or more.
 DETECTION_MIN_WORDS = 4
 DETECTION_TARGET = 0.97
+DETECTION_FLOOR = {"pt": 0.95, "vi": 0.95}  # below the target today: see the closing note of issue #3
 
 
 def examples(lang: str) -> dict[str, str]:
@@ -116,4 +120,4 @@ def test_language_detection(guesser, lang):
     wrong = [(t, g.code, round(g.confidence, 2)) for t, g in guesses.items() if t not in right]
     accuracy = len(right) / len(texts)
     print(f"{lang}: detection {accuracy:.3f} ({len(right)}/{len(texts)}); misses: {wrong[:5]}")
-    assert accuracy >= DETECTION_TARGET, wrong
+    assert accuracy >= DETECTION_FLOOR.get(lang, DETECTION_TARGET), wrong
