@@ -233,12 +233,31 @@ class LanguageGuesser:
         )
         return Guess(code, confidence, long_enough and confidence >= self.min_confidence, script)
 
+    @property
+    def _unshipped_codes(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.native("latin")) | set(UNSHIPPED_LATIN)))
+
+    def warm_up(self) -> None:
+        """Builds every lingua detector now (at model load), not on the first message of each script,
+        which would otherwise wait about a second."""
+        samples = {
+            "latin": "where is the station",
+            "arabic": "\u0645\u0631\u062d\u0628\u0627 \u0628\u0643\u0645",
+        }
+        for script, sample in samples.items():  # lingua loads a language's models on first use
+            if len(self.native(script)) > 1:
+                self.lingua_scores(sample, self.native(script))
+        self._lingua(self._unshipped_codes, low_accuracy=True).compute_language_confidence_values(
+            samples["latin"]
+        )
+
     def unshipped(self, text: str, words: int) -> bool:
         """True when lingua is sure a Latin-script message is in a language we do not ship."""
         if words < MIN_UNSUPPORTED_WORDS:
             return False
-        codes = tuple(sorted(set(self.native("latin")) | set(UNSHIPPED_LATIN)))
-        values = self._lingua(codes, low_accuracy=True).compute_language_confidence_values(text)
+        values = self._lingua(self._unshipped_codes, low_accuracy=True).compute_language_confidence_values(
+            text
+        )
         if not values:
             return False
         top = values[0]

@@ -118,7 +118,9 @@ class LanguageDetector(GraphComponent):
                     model = pickle.loads(path.read_bytes())  # noqa: S301 - our own model file
         except ValueError:  # nothing stored: lingua alone decides
             logger.warning("no language model in the trained model; using lingua alone")
-        return cls(config, model_storage, resource, model)
+        detector = cls(config, model_storage, resource, model)
+        detector.guesser.warm_up()
+        return detector
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learns the n-gram language model from the per-language training files."""

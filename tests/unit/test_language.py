@@ -116,3 +116,11 @@ def test_guesses_from_serialised_events_stop_at_restart():
         {"event": "user", "parse_data": {"language": {"code": "en", "confident": False}}},
     ]
     assert list(guesses_from_events(events)) == [{"code": "en", "confident": False}]
+
+
+def test_warm_up_builds_the_detectors_before_the_first_message():
+    guesser = LanguageGuesser(["en", "fr", "ar", "fa"])
+    guesser.warm_up()
+    built = set(guesser._detectors)
+    assert (("en", "fr"), False) in built and (("ar", "fa"), False) in built
+    assert any(low for _, low in built)
