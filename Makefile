@@ -16,10 +16,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model run shell test check lint clean
+.PHONY: help install model run shell test check lint clean telegram-webhook
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@python=$$(scripts/find-python.sh) && echo "Using $$python" && "$$python" -m venv $(VENV)
@@ -48,6 +48,9 @@ test: $(MODEL) ## Run the whole test suite (unit, model, conversation and end-to
 
 check: install ## Check the directory and texts: stale entries (>12 months), unconfirmed facts, locale gaps
 	$(PY) -m bot check
+
+telegram-webhook: install ## Point Telegram at PUBLIC_BASE_URL (needs TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET)
+	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(PY) -m bot telegram-webhook
 
 lint: install ## Lint and format-check the Python code
 	$(VENV)/bin/ruff check bot actions tests

@@ -1,4 +1,4 @@
-"""Command line of the ``bot`` package: ``python -m bot check``.
+"""Command line of the ``bot`` package: ``python -m bot check`` and ``python -m bot telegram-webhook``.
 
 ``check`` reviews the facts before a release: entries not verified for 12 months and facts marked
 unconfirmed (warnings), and broken locales or directory entries (errors, exit status 1).
@@ -7,6 +7,7 @@ unconfirmed (warnings), and broken locales or directory entries (errors, exit st
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import date
 
@@ -45,9 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     review = commands.add_parser("check", help="review the directory and the texts")
     review.add_argument("--max-age-days", type=int, default=365)
+    commands.add_parser(
+        "telegram-webhook",
+        help="point Telegram at PUBLIC_BASE_URL/webhooks/telegram/webhook with TELEGRAM_WEBHOOK_SECRET",
+    )
     args = parser.parse_args(argv)
     if args.command == "check":
         return check(max_age_days=args.max_age_days)
+    if args.command == "telegram-webhook":
+        from bot.channels.telegram import register_webhook
+
+        print(f"Telegram will call {asyncio.run(register_webhook())}")
+        return 0
     return 2
 
 

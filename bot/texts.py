@@ -49,11 +49,16 @@ class ChannelStyle:
     buttons: bool = True  # False: buttons become a numbered list in the text
 
 
+# Channels that show buttons, or render them their own way from the message's ``buttons`` (SMS and
+# WhatsApp as numbered options, Telegram as an inline keyboard, the widget as buttons).
 CHANNEL_STYLES: dict[str, ChannelStyle] = {
     "collector": ChannelStyle(),  # Rasa's REST channel
     "rest": ChannelStyle(),
     "cmdline": ChannelStyle(),
     "socketio": ChannelStyle(),
+    "twilio": ChannelStyle(),
+    "telegram": ChannelStyle(),
+    "web": ChannelStyle(),
 }
 DEFAULT_STYLE = ChannelStyle(buttons=False)
 
@@ -67,6 +72,7 @@ class Locale:
     native_name: str
     direction: str
     clock: str
+    sms_plain_letters: bool
     labels: Mapping[str, str]
     responses: Mapping[str, Mapping[str, Any]]
 
@@ -111,7 +117,8 @@ class Texts:
         first_reply: bool = False,
         unsupported_language: bool = False,
     ) -> dict[str, Any]:
-        """Renders response ``key`` as a Rasa bot message: ``{"text": ..., "buttons": [...]}``.
+        """Renders response ``key`` as a Rasa bot message: ``{"text": ..., "buttons": [...]}``, with the
+        reply's ``language`` and text ``direction`` (``ltr``/``rtl``) for the channels.
 
         ``first_reply`` adds the line saying what the assistant is; ``unsupported_language`` (the person
         wrote in a language we do not ship) adds the line listing the languages we have.
@@ -134,14 +141,20 @@ class Texts:
         if locale.rtl:
             text = "\n".join(RLM + line for line in text.split("\n"))
             buttons = [{**b, "title": RLM + b["title"]} for b in buttons]
-        message: dict[str, Any] = {"text": text}
+        message: dict[str, Any] = {"text": text, "language": locale.code, "direction": locale.direction}
         style = CHANNEL_STYLES.get(channel, DEFAULT_STYLE)
         if buttons and style.buttons:
             message["buttons"] = buttons
         elif buttons:
-            options = "\n".join(f"{i}. {b['title']}" for i, b in enumerate(buttons, start=1))
-            message["text"] = f"{text}\n{options}"
+            message["text"] = f"{text}\n{self.numbered_options(buttons, locale.code)}"
         return message
+
+    def numbered_options(self, buttons: list[dict[str, Any]], language: str | None) -> str:
+        """Buttons as text, for channels without them: "Reply with a number:" then "1. Title" lines."""
+        locale = self.locale(language)
+        options = [f"{i}. {b['title']}" for i, b in enumerate(buttons, start=1)]
+        hint = locale.labels["reply_with_number"]
+        return "\n".join([RLM + hint if locale.rtl else hint, *options])
 
     def _buttons(self, spec: Any, locale: Locale) -> list[dict[str, str]]:
         if spec == LANGUAGE_MENU:
@@ -274,6 +287,8 @@ def load_locale(path: Path) -> Locale:
         raise LocaleError(f"{path}: meta.direction must be ltr or rtl")
     if meta.get("clock") not in ("12h", "24h"):
         raise LocaleError(f"{path}: meta.clock must be 12h or 24h")
+    if not isinstance(meta.get("sms_plain_letters"), bool):
+        raise LocaleError(f"{path}: meta.sms_plain_letters must be true or false")
     responses = raw.get("responses") or {}
     for key, response in responses.items():
         if not isinstance(response, dict) or not str(response.get("text", "")).strip():
@@ -285,6 +300,7 @@ def load_locale(path: Path) -> Locale:
         native_name=str(meta.get("native_name", code)),
         direction=meta["direction"],
         clock=meta["clock"],
+        sms_plain_letters=meta.get("sms_plain_letters") is True,
         labels=labels,
         responses=responses,
     )

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Settings and channel secrets from .env when there is one (see .env.example).
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+
 mode=${1:-serve}
 VENV=${VENV:-.venv}
 RASA_PORT=${RASA_PORT:-5005}

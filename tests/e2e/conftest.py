@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +15,8 @@ import pytest
 import requests
 
 from tests.conftest import MODEL, ROOT, rasa_env
+from tests.e2e import fake_telegram
+from tests.e2e.fake_telegram import FakeTelegram
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 300
@@ -41,9 +44,18 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 @dataclass
 class Assistant:
-    """A running Rasa server, talked to through the standard REST channel."""
+    """A running Rasa server, talked to through the standard REST channel (and the others: its
+    channels' secrets are in ``CHANNEL_ENV``; its Telegram Bot API is ``telegram``)."""
 
     url: str
+    telegram: FakeTelegram | None = None
+    log: Path | None = None
+    db: Path | None = None  # the SQLite tracker store
+
+    def stored_events(self) -> list[tuple[str, str]]:
+        """Every (sender_id, event data) row in the tracker store."""
+        with sqlite3.connect(self.db) as connection:
+            return connection.execute("SELECT sender_id, data FROM events").fetchall()
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(
@@ -55,9 +67,9 @@ class Assistant:
         return response.json()
 
 
-def start(args: list[str], log: Path) -> subprocess.Popen:
+def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        args, cwd=ROOT, env=rasa_env(), stdout=log.open("w"), stderr=subprocess.STDOUT,
+        args, cwd=ROOT, env={**rasa_env(), **(env or {})}, stdout=log.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
 
@@ -71,8 +83,11 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-def rasa_server(tmp: Path, action_url: str, name: str) -> tuple[subprocess.Popen, str, Path]:
+def rasa_server(
+    tmp: Path, action_url: str, name: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     endpoints = tmp / f"endpoints-{name}.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "{action_url}"\n'
@@ -84,12 +99,29 @@ def rasa_server(tmp: Path, action_url: str, name: str) -> tuple[subprocess.Popen
         [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
          "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port)],
         log,
+        {"PUBLIC_BASE_URL": url, **(env or {})},
     )  # fmt: skip
-    return process, f"http://127.0.0.1:{port}", log
+    return process, url, log
+
+
+# The channels' secrets, as a deployment sets them (see .env.example).
+CHANNEL_ENV = {
+    "SENDER_ID_KEY": "test-sender-id-key",
+    "TWILIO_AUTH_TOKEN": "test-twilio-auth-token",
+    "TELEGRAM_BOT_TOKEN": "123456:TEST-telegram-bot-token",
+    "TELEGRAM_WEBHOOK_SECRET": "test-telegram-webhook-secret",
+}
 
 
 @pytest.fixture(scope="session")
-def assistant(model, tmp_path_factory) -> Iterator[Assistant]:
+def telegram_api() -> Iterator[FakeTelegram]:
+    fake, server = fake_telegram.serve()
+    yield fake
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def assistant(model, telegram_api, tmp_path_factory) -> Iterator[Assistant]:
     tmp = tmp_path_factory.mktemp("e2e")
     action_port = free_port()
     action_log = tmp / "actions.log"
@@ -97,11 +129,12 @@ def assistant(model, tmp_path_factory) -> Iterator[Assistant]:
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
         action_log,
     )
-    rasa, url, log = rasa_server(tmp, f"http://127.0.0.1:{action_port}/webhook", "main")
+    env = {**CHANNEL_ENV, "TELEGRAM_API_BASE_URL": telegram_api.url}
+    rasa, url, log = rasa_server(tmp, f"http://127.0.0.1:{action_port}/webhook", "main", env)
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         wait_until_up(url, rasa, log)
-        yield Assistant(url)
+        yield Assistant(url, telegram_api, log, tmp / "tracker-main.db")
     finally:
         stop(rasa)
         stop(actions)
@@ -114,6 +147,6 @@ def assistant_without_actions(model, tmp_path_factory) -> Iterator[Assistant]:
     rasa, url, log = rasa_server(tmp, f"http://127.0.0.1:{free_port()}/webhook", "no-actions")
     try:
         wait_until_up(url, rasa, log)
-        yield Assistant(url)
+        yield Assistant(url, log=log, db=tmp / "tracker-no-actions.db")
     finally:
         stop(rasa)

@@ -70,7 +70,7 @@ def test_language_menu_lists_every_shipped_language(texts):
 def test_channels_without_buttons_get_a_numbered_list(texts):
     message = texts.render("utter_ask_danger", "en", channel="sms")
     assert "buttons" not in message
-    assert message["text"].endswith("1. Yes, danger now\n2. No, show me the options")
+    assert message["text"].endswith("Reply with a number:\n1. Yes, danger now\n2. No, show me the options")
 
 
 def test_first_reply_says_what_the_assistant_is(texts):

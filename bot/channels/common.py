@@ -1,0 +1,95 @@
+"""What every channel shares: settings from the environment, pseudonymous sender ids and limits.
+
+A channel never hands Rasa a phone number, a WhatsApp number, a Telegram chat id or a widget session:
+it hands a keyed hash of it (HMAC-SHA256 with ``SENDER_ID_KEY``), so the tracker store, the logs and
+the event stream hold nothing that identifies a person. The raw identifier lives only in memory, for
+the request that needs it to reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from functools import lru_cache
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+# The largest request body a webhook accepts. Twilio and Telegram send a few kilobytes at most; a
+# person's longest message is cut to MAX_MESSAGE_CHARS before it reaches the assistant.
+MAX_BODY_BYTES = 64 * 1024
+MAX_MESSAGE_CHARS = 10_000
+
+
+def env(name: str, default: str = "") -> str:
+    """A setting from the environment, stripped; ``default`` when unset or blank."""
+    return os.environ.get(name, "").strip() or default
+
+
+@lru_cache(maxsize=1)
+def sender_key() -> bytes:
+    """The key for pseudonymous sender ids. Without ``SENDER_ID_KEY`` a random key is made for this
+    process: nothing identifying is stored, but a conversation does not survive a restart and replicas
+    do not share conversations, so production sets it."""
+    key = env("SENDER_ID_KEY")
+    if key:
+        return key.encode("utf-8")
+    logger.warning(
+        "SENDER_ID_KEY is not set: using a random key for this process (conversations will not "
+        "survive a restart). Set it in production; see .env.example."
+    )
+    return secrets.token_bytes(32)
+
+
+def pseudonym(channel: str, raw_id: str) -> str:
+    """The sender id Rasa sees for ``raw_id`` on ``channel``: stable, and not reversible without the key."""
+    digest = hmac.new(sender_key(), f"{channel}:{raw_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{channel}-{digest}"
+
+
+def public_url(path: str, fallback_base: str) -> str:
+    """The public address of ``path``: ``PUBLIC_BASE_URL`` when set (behind a proxy the server does
+    not see the address the caller used), else the address the request came to."""
+    base = env("PUBLIC_BASE_URL", fallback_base).rstrip("/")
+    return f"{base}{path}"
+
+
+class TurnCollector(OutputChannel):
+    """Collects the assistant's messages for one turn, whole (text, buttons, language, direction), for
+    channels that answer in the HTTP response or render the turn themselves."""
+
+    channel_name = "collector"
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel_name
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if message.get("text") or message.get("buttons"):
+            self.messages.append(dict(message))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+def last_buttons(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
+    """The buttons of the assistant's last turn (empty when it offered none), for channels that show
+    them as numbered options and map a number back to its payload."""
+    if tracker is None:
+        return []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return []
+        if isinstance(event, BotUttered) and event.data.get("buttons"):
+            return list(event.data["buttons"])
+    return []
