@@ -92,7 +92,7 @@ def rasa_server(
     endpoints.write_text(
         f'action_endpoint:\n  url: "{action_url}"\n'
         "nlg:\n  type: bot.nlg.LocaleNLG\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / f'tracker-{name}.db'}\n"
+        f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n  db: {tmp / f'tracker-{name}.db'}\n"
     )
     log = tmp / f"rasa-{name}.log"
     process = start(

@@ -1,0 +1,45 @@
+"""The tracker store: Rasa's SQL tracker store, keeping a person's words with personal data masked.
+
+Phone numbers, email addresses and card numbers a person types are masked (``bot.privacy``) in the
+events written to the database: their messages, what the NLU read from them and the slots filled from
+them. The assistant still understands the live message as it was typed; the assistant's own replies,
+which quote helpline numbers, are kept as they are. Configured in ``endpoints.yml``:
+``tracker_store: type: bot.tracker_store.RedactingSQLTrackerStore``, with the SQL store's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.privacy import redact_values
+
+
+class Redacted:
+    """An event as the store writes it (``type_name`` and ``as_dict``), with the person's words masked."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.type_name = event.type_name
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.event.as_dict()
+        if isinstance(self.event, UserUttered):
+            for key in ("text", "parse_data", "metadata"):
+                if key in data:
+                    data[key] = redact_values(data[key])
+        elif isinstance(self.event, SlotSet):
+            data["value"] = redact_values(data.get("value"))
+        return data
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` whose stored events hold no phone number, email address or card number."""
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        for event in super()._additional_events(session, tracker):
+            yield Redacted(event) if isinstance(event, (UserUttered, SlotSet)) else event
