@@ -1,4 +1,7 @@
-"""Command line of the ``bot`` package: ``python -m bot check`` and ``python -m bot telegram-webhook``.
+"""Command line of the ``bot`` package: ``python -m bot check``, ``purge`` and ``telegram-webhook``.
+
+``purge`` deletes conversations whose last message is older than ``RETENTION_DAYS`` (default 30): run it
+daily from cron or a Kubernetes CronJob.
 
 ``check`` reviews the facts before a release: entries not verified for 12 months and facts marked
 unconfirmed (warnings), and broken locales or directory entries (errors, exit status 1).
@@ -8,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 from bot.directory import Directory, DirectoryError
 from bot.texts import LocaleError, Texts
@@ -50,9 +54,20 @@ def main(argv: list[str] | None = None) -> int:
         "telegram-webhook",
         help="point Telegram at PUBLIC_BASE_URL/webhooks/telegram/webhook with TELEGRAM_WEBHOOK_SECRET",
     )
+    purge = commands.add_parser(
+        "purge", help="delete conversations older than RETENTION_DAYS (default 30) from the tracker store"
+    )
+    purge.add_argument("--days", type=float, default=float(os.environ.get("RETENTION_DAYS") or 30))
+    purge.add_argument("--endpoints", default="endpoints.yml")
     args = parser.parse_args(argv)
     if args.command == "check":
         return check(max_age_days=args.max_age_days)
+    if args.command == "purge":
+        from bot.tracker_store import from_endpoints, purge
+
+        count = purge(from_endpoints(args.endpoints), timedelta(days=args.days))
+        print(f"Deleted {count} conversations older than {args.days:g} days.")
+        return 0
     if args.command == "telegram-webhook":
         from bot.channels.telegram import register_webhook
 

@@ -10,11 +10,13 @@ which quote helpline numbers, are kept as they are. Configured in ``endpoints.ym
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import func
 
 from bot.privacy import redact_values
 
@@ -43,3 +45,47 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         for event in super()._additional_events(session, tracker):
             yield Redacted(event) if isinstance(event, (UserUttered, SlotSet)) else event
+
+
+def erase(store: SQLTrackerStore, sender_id: str) -> int:
+    """Deletes every event of one conversation; returns how many."""
+    with store.session_scope() as session:
+        deleted = (
+            session.query(store.SQLEvent)
+            .filter(store.SQLEvent.sender_id == sender_id)
+            .delete(synchronize_session=False)
+        )
+        session.commit()
+    return deleted
+
+
+def purge(store: SQLTrackerStore, older_than: timedelta, now: datetime | None = None) -> int:
+    """Deletes every conversation whose last event is older than ``older_than``; returns how many."""
+    cutoff = ((now or datetime.now(timezone.utc)) - older_than).timestamp()
+    event = store.SQLEvent
+    with store.session_scope() as session:
+        stale = (
+            session.query(event.sender_id)
+            .group_by(event.sender_id)
+            .having(func.max(event.timestamp) < cutoff)
+            .subquery()
+        )
+        senders = [row[0] for row in session.query(stale.c.sender_id).all()]
+        for start in range(0, len(senders), 500):
+            batch = senders[start : start + 500]
+            session.query(event).filter(event.sender_id.in_(batch)).delete(synchronize_session=False)
+        session.commit()
+    return len(senders)
+
+
+def from_endpoints(path: str = "endpoints.yml") -> SQLTrackerStore:
+    """The SQL tracker store ``endpoints.yml`` configures."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.utils.endpoints import read_endpoint_config
+
+    config = read_endpoint_config(path, "tracker_store")
+    store = TrackerStore.create(config, Domain.empty())
+    if not isinstance(store, SQLTrackerStore):
+        raise SystemExit(f"{path}: the tracker store is not an SQL store; purge it with its own tools.")
+    return store
