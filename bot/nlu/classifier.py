@@ -6,7 +6,9 @@ Why not the stock classifier as it is: it feeds raw counts to the lbfgs solver, 
 once one model serves fourteen languages (about 20,000 examples and 150,000 character n-grams), and was
 less accurate on our held-out tests than this (measured side by side on the same features: 7 min and
 86.0% mean accuracy over the fourteen languages, against under 3 min and 88.4%). Features are log
-counts, each message's vector scaled to unit length.
+counts; each featurizer's block is scaled to unit length and weighted, then the whole vector. The
+settings (word bigrams, block weights 0.7 for words and 1 for character n-grams, alpha 5e-7) were chosen
+by 4-fold cross-validation on the training data alone: 79.2% against 78.3% for the previous settings.
 
 A message with no tokens (empty, only spaces, only punctuation the featurizers drop) has no features, and
 the stock classifier raises on it, which leaves the person without any answer. Here such a message gets
@@ -23,9 +25,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import normalize
 
@@ -42,7 +44,12 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "alpha": 1e-6, "epochs": 50}
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "alpha": 1e-6,
+            "epochs": 50,
+            "block_weights": None,
+        }
 
     def __init__(
         self, config: dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource
@@ -59,9 +66,26 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         )
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
-        features = super()._create_X(messages).astype(np.float64)
-        features.data = np.log1p(features.data)
-        return normalize(features)
+        """Each featurizer's block as log counts scaled to unit length and weighted (``block_weights``,
+        in pipeline order), then the whole vector scaled to unit length: so that the many character
+        n-grams of a message do not drown its few words."""
+        blocks: dict[str, list[Any]] = {}
+        for message in messages:
+            for feature in message.features:
+                sentence = feature.type == FEATURE_TYPE_SENTENCE and feature.is_sparse()
+                if feature.attribute == TEXT and sentence:
+                    blocks.setdefault(str(feature.origin), []).append(feature.features)
+        weights = list(self.config.get("block_weights") or []) or [1.0] * len(blocks)
+        if len(weights) != len(blocks) or any(len(rows) != len(messages) for rows in blocks.values()):
+            features = super()._create_X(messages).astype(np.float64)  # no per-featurizer blocks to weigh
+            features.data = np.log1p(features.data)
+            return normalize(features)
+        scaled = []
+        for rows, weight in zip(blocks.values(), weights, strict=True):
+            block = vstack(rows).tocsr().astype(np.float64)
+            block.data = np.log1p(block.data)
+            scaled.append(normalize(block) * float(weight))
+        return normalize(hstack(scaled).tocsr())
 
     def process(self, messages: list[Message]) -> list[Message]:
         featured = [m for m in messages if has_features(m)]
