@@ -38,6 +38,24 @@ def language_hint(tracker: DialogueStateTracker) -> str | None:
     return hint if isinstance(hint, str) else None
 
 
+ERASED = "utter_erased"
+# How to delete the thread on the device too, by the medium the person wrote from.
+DEVICE_ADVICE = {
+    "sms": "erase_device_sms",
+    "whatsapp": "erase_device_whatsapp",
+    "telegram": "erase_device_telegram",
+    "web": "erase_device_web",
+}
+
+
+def device_advice(tracker: DialogueStateTracker, output_channel: str) -> str | None:
+    """The label explaining how to delete the conversation from the person's device, if we know it."""
+    latest = tracker.latest_message
+    metadata = (latest.metadata if latest else None) or {}
+    medium = metadata.get("channel") if isinstance(metadata, dict) else None
+    return DEVICE_ADVICE.get(medium if isinstance(medium, str) else output_channel)
+
+
 class LocaleNLG(NaturalLanguageGenerator):
     """Renders ``utter_*`` responses from the locale files, in the conversation's language."""
 
@@ -54,6 +72,7 @@ class LocaleNLG(NaturalLanguageGenerator):
         language = self.language(tracker, kwargs.get("language"))
         first = self.is_first_reply(tracker)
         unsupported = self.wrote_in_unsupported_language(tracker)
+        extra = (device_advice(tracker, output_channel),) if utter_action == ERASED else ()
         try:
             return self.texts.render(
                 utter_action,
@@ -61,6 +80,7 @@ class LocaleNLG(NaturalLanguageGenerator):
                 channel=output_channel,
                 first_reply=first,
                 unsupported_language=unsupported,
+                extra_labels=tuple(label for label in extra if label),
             )
         except Exception:  # a broken text must never leave a person without an answer
             logger.exception("could not render %s in %s", utter_action, language)

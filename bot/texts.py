@@ -116,12 +116,14 @@ class Texts:
         when: datetime | None = None,
         first_reply: bool = False,
         unsupported_language: bool = False,
+        extra_labels: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Renders response ``key`` as a Rasa bot message: ``{"text": ..., "buttons": [...]}``, with the
         reply's ``language`` and text ``direction`` (``ltr``/``rtl``) for the channels.
 
         ``first_reply`` adds the line saying what the assistant is; ``unsupported_language`` (the person
-        wrote in a language we do not ship) adds the line listing the languages we have.
+        wrote in a language we do not ship) adds the line listing the languages we have; ``extra_labels``
+        adds those labels as lines.
         """
         locale = self.locale(language)
         if key not in locale.responses:
@@ -132,6 +134,8 @@ class Texts:
         response = locale.responses[key]
         moment = self.directory.local(when)
         text = self._fill(response["text"], locale, moment)
+        for label in extra_labels:  # lines a channel adds, such as how to delete a thread on the phone
+            text = f"{text}\n{self._fill(locale.labels[label], locale, moment)}"
         if unsupported_language:
             names = locale.labels["list_separator"].join(self.locales[c].native_name for c in self.languages)
             text = f"{text}\n{locale.labels['unsupported_language'].format(languages=names)}"

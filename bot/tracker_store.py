@@ -3,7 +3,9 @@
 Phone numbers, email addresses and card numbers a person types are masked (``bot.privacy``) in the
 events written to the database: their messages, what the NLU read from them and the slots filled from
 them. The assistant still understands the live message as it was typed; the assistant's own replies,
-which quote helpline numbers, are kept as they are. Configured in ``endpoints.yml``:
+which quote helpline numbers, are kept as they are. When a person asks to erase the conversation
+(intent ``erase_conversation``), the store deletes all of it instead of storing that turn, whatever the
+channel and even when the action server is down. Configured in ``endpoints.yml``:
 ``tracker_store: type: bot.tracker_store.RedactingSQLTrackerStore``, with the SQL store's settings.
 """
 
@@ -39,8 +41,24 @@ class Redacted:
         return data
 
 
+ERASE_INTENT = "erase_conversation"
+
+
+def asks_to_erase(tracker: DialogueStateTracker) -> bool:
+    """True in the turn where the person asked to delete the conversation."""
+    latest = tracker.latest_message
+    return bool(latest and (latest.intent or {}).get("name") == ERASE_INTENT)
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` whose stored events hold no phone number, email address or card number."""
+    """``SQLTrackerStore`` whose stored events hold no phone number, email address or card number, and
+    which deletes a conversation, rather than store its turn, when the person asked to erase it."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if asks_to_erase(tracker):
+            erase(self, tracker.sender_id)
+            return
+        await super().save(tracker)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         for event in super()._additional_events(session, tracker):

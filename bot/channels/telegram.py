@@ -3,9 +3,10 @@
 Telegram calls the webhook with every update and the secret token we registered it with
 (``X-Telegram-Bot-Api-Secret-Token``); anything else gets 403 and never reaches the assistant. The
 reply goes out through the Bot API (``Bot.send_message``) at ``TELEGRAM_API_BASE_URL``. Buttons are an
-inline keyboard; ``/start``, ``/help`` and ``/language`` are the greeting, the topics and the language
-menu; the user's ``language_code`` is passed on as a hint (a prior, not a decision). Only private chats
-are answered: in a group, a person's situation would be read by everyone in it.
+inline keyboard; ``/start``, ``/help``, ``/language`` and ``/delete`` are the greeting, the topics, the
+language menu and erasing the conversation; the user's ``language_code`` is passed on as a hint (a
+prior, not a decision). Only private chats are answered: in a group, a person's situation would be read
+by everyone in it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ WEBHOOK_PATH = "/webhooks/telegram/webhook"
 MAX_TEXT = 4096  # Telegram's limit for one message
 MAX_CALLBACK_BYTES = 64  # and for a button's callback data
 SEND_ATTEMPTS = 4  # a message is retried after a 429 this many times in all
-COMMANDS = {"/start": "/greet", "/help": "/help_menu", "/language": "/choose_language"}
+COMMANDS = {
+    "/start": "/greet",
+    "/help": "/help_menu",
+    "/language": "/choose_language",
+    "/delete": "/erase_conversation",
+}
 OPTION_PREFIX = "option:"
 
 

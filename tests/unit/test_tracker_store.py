@@ -83,3 +83,14 @@ def test_purge_command_reads_the_endpoints(tmp_path, store):
     assert result.returncode == 0, result.stderr
     assert "Deleted 1 conversations older than 30 days." in result.stdout
     assert {sender for sender, _ in rows(store)} == {"today"}
+
+
+def test_asking_to_erase_deletes_the_conversation_instead_of_storing_the_turn(store):
+    tracker = conversation("a", NOW, "my neighbour is dealing drugs")
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(conversation("b", NOW)))
+    tracker.update(UserUttered("delete this chat", {"name": "erase_conversation", "confidence": 0.97}))
+    tracker.update(BotUttered("Done: this conversation is deleted"))
+    asyncio.run(store.save(tracker))
+    assert {sender for sender, _ in rows(store)} == {"b"}
+    assert asyncio.run(store.retrieve("a")) is None
