@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model run shell test check lint clean telegram-webhook
+.PHONY: help install model run shell test check lint clean telegram-webhook browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,7 +43,10 @@ run: $(MODEL) ## Start the action server and the Rasa server (REST on localhost:
 shell: $(MODEL) ## Chat with the assistant in this terminal
 	@scripts/run.sh shell
 
-test: $(MODEL) ## Run the whole test suite (unit, model, conversation and end-to-end tests)
+browser: ## Install Debian's Chromium for the widget's browser tests, if it is missing
+	@scripts/install-chromium.sh
+
+test: $(MODEL) browser ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
 	$(PY) -m pytest
 
 check: install ## Check the directory and texts: stale entries (>12 months), unconfirmed facts, locale gaps
