@@ -82,6 +82,14 @@ class TurnCollector(OutputChannel):
         await self.send_response(recipient_id, {"text": text, **kwargs})
 
 
+async def offered_buttons(request: Any, sender_id: str) -> list[dict[str, Any]]:
+    """The buttons the assistant last offered in a conversation, read from the Rasa server's tracker
+    store (shared by every replica), for a channel mapping an option number back to its payload."""
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    return last_buttons(await store.retrieve(sender_id)) if store is not None else []
+
+
 def last_buttons(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
     """The buttons of the assistant's last turn (empty when it offered none), for channels that show
     them as numbered options and map a number back to its payload."""

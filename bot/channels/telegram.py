@@ -31,7 +31,7 @@ from bot.channels.common import (
     MAX_MESSAGE_CHARS,
     TurnCollector,
     env,
-    last_buttons,
+    offered_buttons,
     pseudonym,
     public_url,
 )
@@ -160,9 +160,7 @@ class TelegramChannel(InputChannel):
         """A button press as the assistant sees it: the button's payload."""
         if not data.startswith(OPTION_PREFIX):
             return data
-        agent = getattr(request.app.ctx, "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        buttons = last_buttons(await store.retrieve(sender_id)) if store is not None else []
+        buttons = await offered_buttons(request, sender_id)
         index = data[len(OPTION_PREFIX) :]
         if index.isdigit() and int(index) < len(buttons):
             return str(buttons[int(index)]["payload"])

@@ -30,7 +30,7 @@ from bot.channels.common import (
     MAX_MESSAGE_CHARS,
     TurnCollector,
     env,
-    last_buttons,
+    offered_buttons,
     pseudonym,
     public_url,
 )
@@ -137,10 +137,7 @@ class TwilioChannel(InputChannel):
         match = OPTION_RE.match(body)
         if not match:
             return body
-        agent = getattr(request.app.ctx, "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        tracker = await store.retrieve(sender_id) if store is not None else None
-        buttons = last_buttons(tracker)
+        buttons = await offered_buttons(request, sender_id)
         number = int(match.group(1))
         if 1 <= number <= len(buttons):
             return str(buttons[number - 1]["payload"])

@@ -25,8 +25,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from bot.channels.web import link_numbers, widget_data
 from bot.directory import Directory
-from bot.texts import LRM, RLM, Texts
+from bot.texts import Texts
 from tests.conftest import ROOT
+from tests.e2e.test_rest import fact, plain
 
 pytestmark = pytest.mark.e2e
 
@@ -70,17 +71,6 @@ FOCUS_JS = """() => {
 def labels(lang: str) -> dict[str, str]:
     """The widget's labels in ``lang`` as the server fills them in."""
     return widget_data(TEXTS)["languages"][lang]["labels"]
-
-
-def plain(text: str) -> str:
-    return text.replace(LRM, "").replace(RLM, "")
-
-
-def fact(ref: str) -> str:
-    service, field = ref.split(".")
-    if field == "phone_now":
-        return DIRECTORY.contact_now(service, "phone")
-    return DIRECTORY.get(service).fact(field)
 
 
 def first_line(lang: str, key: str) -> str:
