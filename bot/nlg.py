@@ -48,12 +48,22 @@ DEVICE_ADVICE = {
 }
 
 
-def device_advice(tracker: DialogueStateTracker, output_channel: str) -> str | None:
-    """The label explaining how to delete the conversation from the person's device, if we know it."""
+# On the first reply in apps that can make a chat delete itself: how to turn that on.
+DISAPPEARING_TIP = {"whatsapp": "disappearing_whatsapp", "telegram": "disappearing_telegram"}
+
+
+def medium(tracker: DialogueStateTracker, output_channel: str) -> str | None:
+    """What the person writes from: the channel's ``channel`` metadata (sms, whatsapp), else the output
+    channel's name (telegram, web)."""
     latest = tracker.latest_message
     metadata = (latest.metadata if latest else None) or {}
-    medium = metadata.get("channel") if isinstance(metadata, dict) else None
-    return DEVICE_ADVICE.get(medium if isinstance(medium, str) else output_channel)
+    given = metadata.get("channel") if isinstance(metadata, dict) else None
+    return given if isinstance(given, str) else output_channel
+
+
+def device_advice(tracker: DialogueStateTracker, output_channel: str) -> str | None:
+    """The label explaining how to delete the conversation from the person's device, if we know it."""
+    return DEVICE_ADVICE.get(medium(tracker, output_channel) or "")
 
 
 class LocaleNLG(NaturalLanguageGenerator):
@@ -73,6 +83,8 @@ class LocaleNLG(NaturalLanguageGenerator):
         first = self.is_first_reply(tracker)
         unsupported = self.wrote_in_unsupported_language(tracker)
         extra = (device_advice(tracker, output_channel),) if utter_action == ERASED else ()
+        if first:
+            extra += (DISAPPEARING_TIP.get(medium(tracker, output_channel) or ""),)
         try:
             return self.texts.render(
                 utter_action,

@@ -145,7 +145,12 @@ class Texts:
         if locale.rtl:
             text = "\n".join(RLM + line for line in text.split("\n"))
             buttons = [{**b, "title": RLM + b["title"]} for b in buttons]
-        message: dict[str, Any] = {"text": text, "language": locale.code, "direction": locale.direction}
+        message: dict[str, Any] = {
+            "text": text,
+            "language": locale.code,
+            "direction": locale.direction,
+            "response": key,
+        }
         style = CHANNEL_STYLES.get(channel, DEFAULT_STYLE)
         if buttons and style.buttons:
             message["buttons"] = buttons
@@ -153,12 +158,16 @@ class Texts:
             message["text"] = f"{text}\n{self.numbered_options(buttons, locale.code)}"
         return message
 
+    def label(self, key: str, language: str | None) -> str:
+        """One label in ``language``, marked right to left where the language is."""
+        locale = self.locale(language)
+        return RLM + locale.labels[key] if locale.rtl else locale.labels[key]
+
     def numbered_options(self, buttons: list[dict[str, Any]], language: str | None) -> str:
         """Buttons as text, for channels without them: "Reply with a number:" then "1. Title" lines."""
         locale = self.locale(language)
         options = [f"{i}. {b['title']}" for i, b in enumerate(buttons, start=1)]
-        hint = locale.labels["reply_with_number"]
-        return "\n".join([RLM + hint if locale.rtl else hint, *options])
+        return "\n".join([self.label("reply_with_number", locale.code), *options])
 
     def _buttons(self, spec: Any, locale: Locale) -> list[dict[str, str]]:
         if spec == LANGUAGE_MENU:

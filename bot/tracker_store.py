@@ -19,6 +19,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.privacy import redact_values
 
@@ -44,6 +45,15 @@ class Redacted:
 ERASE_INTENT = "erase_conversation"
 
 
+class StoreUnavailable(RuntimeError):
+    """The database failed. Rasa then keeps conversations in memory and logs this error; the database's
+    own message is left out, because it quotes the statement's parameters: what a person wrote."""
+
+    @classmethod
+    def from_error(cls, error: Exception) -> StoreUnavailable:
+        return cls(f"the tracker store's database failed ({type(error).__name__}; details withheld)")
+
+
 def asks_to_erase(tracker: DialogueStateTracker) -> bool:
     """True in the turn where the person asked to delete the conversation."""
     latest = tracker.latest_message
@@ -55,10 +65,19 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     which deletes a conversation, rather than store its turn, when the person asked to erase it."""
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if asks_to_erase(tracker):
-            erase(self, tracker.sender_id)
-            return
-        await super().save(tracker)
+        try:
+            if asks_to_erase(tracker):
+                erase(self, tracker.sender_id)
+                return
+            await super().save(tracker)
+        except SQLAlchemyError as error:
+            raise StoreUnavailable.from_error(error) from None
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve(sender_id)
+        except SQLAlchemyError as error:
+            raise StoreUnavailable.from_error(error) from None
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         for event in super()._additional_events(session, tracker):

@@ -20,6 +20,8 @@ from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.texts import Texts
+
 logger = logging.getLogger(__name__)
 
 # The largest request body a webhook accepts. Twilio and Telegram send a few kilobytes at most; a
@@ -80,6 +82,22 @@ class TurnCollector(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+# The answer whose first line must stay the 999 line, even on messaging apps.
+EMERGENCY_RESPONSE = "utter_emergency"
+
+
+def with_neutral_opening(texts: Texts, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The turn's messages with a neutral first line ("Message received."), for messaging apps whose
+    lock-screen previews show the start of a message to whoever holds the phone; except the emergency
+    answer, whose first line stays the 999 line."""
+    if not messages or messages[0].get("response") == EMERGENCY_RESPONSE:
+        return messages
+    first = dict(messages[0])
+    opening = texts.label("neutral_opening", first.get("language"))
+    first["text"] = f"{opening}\n{first.get('text') or ''}".rstrip("\n")
+    return [first, *messages[1:]]
 
 
 async def offered_buttons(request: Any, sender_id: str) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from bot.channels.common import (
     offered_buttons,
     pseudonym,
     public_url,
+    with_neutral_opening,
 )
 from bot.channels.sms import split
 from bot.texts import Texts
@@ -153,7 +154,7 @@ class TelegramChannel(InputChannel):
         except Exception:  # never leave a person without an answer, even the 999 line
             logger.exception("Telegram webhook: the assistant failed to answer; sending the fallback.")
             collector.messages = [self.texts.render("utter_default", "en", channel=self.name())]
-        for message in collector.messages:
+        for message in with_neutral_opening(self.texts, collector.messages):
             await self.send(chat.id, message)
 
     async def option_text(self, request: Request, sender_id: str, data: str) -> str:

@@ -33,6 +33,7 @@ from bot.channels.common import (
     offered_buttons,
     pseudonym,
     public_url,
+    with_neutral_opening,
 )
 from bot.texts import Texts
 
@@ -147,7 +148,7 @@ class TwilioChannel(InputChannel):
         """The turn's messages as SMS or WhatsApp bodies: buttons as numbered options, one body for the
         turn when it fits, cut at line breaks only when it does not."""
         texts = []
-        for message in messages:
+        for message in with_neutral_opening(self.texts, messages):
             language = message.get("language")
             text = str(message.get("text") or "")
             if message.get("buttons"):

@@ -58,7 +58,7 @@ def test_erase_by_sms_explains_how_to_delete_the_thread(assistant):
     assert mark in "".join(d for _, d in assistant.stored_events())
     bodies = twilio.sms_say(assistant, number, "delete this conversation")
     text = "\n".join(bodies)
-    assert text.startswith("Done: this conversation is deleted")
+    assert text.startswith("Message received.\nDone: this conversation is deleted")
     assert TEXTS.locale("en").labels["erase_device_sms"] in text
     assert mark not in "".join(d for _, d in assistant.stored_events())
 
@@ -77,6 +77,6 @@ def test_delete_command_on_telegram(assistant):
     assert mark in "".join(d for _, d in assistant.stored_events())
     sent = telegram.say(assistant, telegram.text_update(chat_id, "/delete", language_code="ar"))
     text = plain("\n".join(m["text"] for m in sent))
-    assert text.split("\n")[0] == first_line("utter_erased", "ar")
+    assert text.split("\n")[1] == first_line("utter_erased", "ar")
     assert plain(TEXTS.locale("ar").labels["erase_device_telegram"]) in text
     assert mark not in "".join(d for _, d in assistant.stored_events())

@@ -115,10 +115,11 @@ def test_language_command_offers_every_language_and_a_choice_sticks(assistant):
     polish = next(b for b in keyboard(menu) if b["text"] == "Polski")
     (confirmation,) = say(assistant, button_update(chat_id, polish["callback_data"]))
     texts = Texts.load()
-    assert confirmation["text"] == texts.render("utter_language_set", "pl")["text"]
+    opening = texts.label("neutral_opening", "pl")
+    assert confirmation["text"] == f"{opening}\n{texts.render('utter_language_set', 'pl')['text']}"
     later = say(assistant, text_update(chat_id, "someone stole my bike", language_code="en"))
     polish_reply = texts.render("utter_report_crime", "pl")["text"]
-    assert later[0]["text"].split("\n")[0] == polish_reply.split("\n")[0], "the choice wins over the hint"
+    assert later[0]["text"].split("\n")[1] == polish_reply.split("\n")[0], "the choice wins over the hint"
     assert fact("police_101.phone") in plain(later[0]["text"])
 
 
@@ -199,9 +200,26 @@ def test_a_message_without_text_still_gets_the_menu_and_999(assistant):
     assert fact("police_999.phone") in plain("\n".join(m["text"] for m in sent))
 
 
-def test_no_chat_id_is_stored(assistant):
+def test_no_chat_id_is_stored_or_logged(assistant):
     chat_id = new_chat()
     say(assistant, text_update(chat_id, "my neighbour is dealing drugs from his flat"))
     stored = "\n".join(f"{sender} {data}" for sender, data in assistant.stored_events())
     assert str(chat_id) not in stored
     assert "telegram-" in stored
+    assert str(chat_id) not in assistant.log.read_text(encoding="utf-8", errors="replace")
+
+
+def test_the_first_line_is_neutral_except_the_999_answer(assistant):
+    """A lock-screen preview shows the start of a message to whoever holds the phone."""
+    texts = Texts.load()
+    chat_id = new_chat()
+    (first, *_) = say(assistant, text_update(chat_id, ROUTES["domestic_abuse"]["messages"]["en"], None))
+    lines = first["text"].split("\n")
+    assert lines[0] == texts.label("neutral_opening", "en")
+    assert lines[1].startswith("If you are in danger now") or fact("police_999.phone") in lines[1]
+    assert texts.locale("en").labels["disappearing_telegram"] in plain(
+        "\n".join(m["text"] for m in _ + [first])
+    )
+    (emergency, *_) = say(assistant, text_update(new_chat(), ROUTES["emergency"]["messages"]["ar"], None))
+    assert plain(emergency["text"]).index(fact("police_999.phone")) < 80, "999 stays first"
+    assert texts.locale("ar").labels["neutral_opening"] not in emergency["text"]

@@ -14,6 +14,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bot.channels import sms
+from bot.texts import Texts
 from tests.e2e.conftest import CHANNEL_ENV
 from tests.e2e.test_rest import ROUTES, fact, plain
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 PATH = "/webhooks/twilio/webhook"
 SIGNER = RequestValidator(CHANNEL_ENV["TWILIO_AUTH_TOKEN"])
+TEXTS = Texts.load()
 
 
 def new_number() -> str:
@@ -75,12 +77,18 @@ def test_sms_answers_with_the_right_services(assistant, route, language):
         assert bodies[0].startswith("\u200f"), "marked right to left"
 
 
-def test_whatsapp_is_served_by_the_same_channel(assistant):
+def test_whatsapp_is_served_by_the_same_channel_and_suggests_disappearing_messages(assistant):
     number = new_number()
     bodies = replies(
         post(assistant, text_message(f"whatsapp:{number}", ROUTES["modern_slavery"]["messages"]["en"]))
     )
     assert fact("modern_slavery_helpline.phone") in plain("\n".join(bodies))
+    tip = TEXTS.locale("en").labels["disappearing_whatsapp"]
+    assert tip in "\n".join(bodies), "the first reply says how to make the chat delete itself"
+    later = replies(post(assistant, text_message(f"whatsapp:{number}", "thanks")))
+    assert tip not in "\n".join(later), "once is enough"
+    sms = sms_say(assistant, number, ROUTES["modern_slavery"]["messages"]["en"])
+    assert "disappearing" not in "\n".join(sms), "SMS has no such setting"
 
 
 def test_buttons_become_numbered_options_and_a_number_picks_one(assistant):
@@ -150,10 +158,14 @@ def test_bad_input_still_gets_a_useful_answer(assistant, body):
     assert fact("police_999.phone") in reply
 
 
-def test_no_phone_number_is_stored(assistant):
+def test_no_phone_number_is_stored_or_logged(assistant):
     number = new_number()
     sms_say(assistant, number, "my neighbour is dealing drugs from his flat")
     replies(post(assistant, text_message(f"whatsapp:{number}", "thanks")))
+    post(assistant, text_message(new_number(), "forged"), signature="d3Jvbmc=")  # a refusal is logged
     stored = "\n".join(f"{sender} {data}" for sender, data in assistant.stored_events())
     assert number not in stored and number.lstrip("+") not in stored
     assert "sms-" in stored and "whatsapp-" in stored  # the conversations are there, under pseudonyms
+    log = assistant.log.read_text(encoding="utf-8", errors="replace")
+    assert "Twilio webhook: request with a missing or wrong signature refused." in log
+    assert number not in log and number.lstrip("+") not in log

@@ -113,10 +113,25 @@ def test_a_turn_of_several_messages_is_one_sms_when_it_fits(channel):
     first = channel.texts.render("utter_report_crime", "en", channel="twilio")
     second = channel.texts.render("utter_ask_danger", "en", channel="twilio")
     bodies = channel.render([first, second], whatsapp=False)
-    assert len(bodies) == 1 and bodies[0].startswith(first["text"])
+    assert len(bodies) == 1 and bodies[0].startswith(f"Message received.\n{first['text']}")
+    assert bodies[0].count("Message received.") == 1, "one neutral line a turn"
+
+
+def test_the_first_line_is_neutral_except_the_999_answer(channel):
+    texts = channel.texts
+    for language in texts.languages:
+        (body,) = channel.render(
+            [texts.render("utter_domestic_abuse", language, channel="twilio")], whatsapp=False
+        )
+        opening = channel.for_sms(texts.label("neutral_opening", language), language)
+        assert body.split("\n")[0] == opening, language
+        (emergency,) = channel.render(
+            [texts.render("utter_emergency", language, channel="twilio")], whatsapp=False
+        )
+        assert opening not in emergency.split("\n")[0], language
 
 
 def test_whatsapp_keeps_the_text_as_written(channel):
-    message = {"text": "Jeśli \u201cnow\u201d", "language": "pl"}
+    message = {"text": "Jeśli \u201cnow\u201d", "language": "pl", "response": "utter_emergency"}
     assert channel.render([message], whatsapp=True) == ["Jeśli \u201cnow\u201d"]
     assert channel.render([message], whatsapp=False) == ['Jesli "now"']
