@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     purge = commands.add_parser(
         "purge", help="delete conversations older than RETENTION_DAYS (default 30) from the tracker store"
     )
-    purge.add_argument("--days", type=float, default=float(os.environ.get("RETENTION_DAYS") or 30))
+    purge.add_argument("--days", type=float, default=None, help="default: RETENTION_DAYS, else 30")
     purge.add_argument("--endpoints", default="endpoints.yml")
     args = parser.parse_args(argv)
     if args.command == "check":
@@ -65,8 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge":
         from bot.tracker_store import from_endpoints, purge
 
-        count = purge(from_endpoints(args.endpoints), timedelta(days=args.days))
-        print(f"Deleted {count} conversations older than {args.days:g} days.")
+        try:
+            days = args.days if args.days is not None else float(os.environ.get("RETENTION_DAYS") or 30)
+        except ValueError:
+            parser.error("RETENTION_DAYS must be a number of days")
+        if days < 1:
+            parser.error("keep conversations at least 1 day: a shorter age would delete live conversations")
+        count = purge(from_endpoints(args.endpoints), timedelta(days=days))
+        print(f"Deleted {count} conversations older than {days:g} days.")
         return 0
     if args.command == "telegram-webhook":
         from bot.channels.telegram import register_webhook

@@ -1,4 +1,5 @@
-"""Personal data out of what is kept: masks phone numbers, email addresses, card numbers and postcodes.
+"""Personal data out of what is kept: masks phone numbers, email addresses, card numbers and postcodes
+(and Telegram bot tokens, which would let anyone read the bot's messages).
 
 Used on everything that is logged (``install_log_redaction``) and on what the tracker store keeps of a
 person's messages (``bot.tracker_store``). The assistant still reads the live message as it was typed;
@@ -19,7 +20,10 @@ PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[\s().-]{0,2}\d){8,14}(?![\s
 # A full UK postcode ("SW1A 1AA", "w21jb").
 POSTCODE_RE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s*\d[A-Z]{2}\b", re.IGNORECASE)
 
-EMAIL, CARD, PHONE, POSTCODE = "[email]", "[card]", "[phone]", "[postcode]"
+# A Telegram bot token, as it appears in Bot API URLs (".../bot123456:AAE.../sendMessage").
+BOT_TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+EMAIL, CARD, PHONE, POSTCODE, TOKEN = "[email]", "[card]", "[phone]", "[postcode]", "[token]"
 
 
 def luhn(digits: str) -> bool:
@@ -41,6 +45,7 @@ def redact(text: str, postcodes: bool = False) -> str:
     """``text`` with email addresses, card numbers and phone numbers masked (and postcodes, when asked)."""
     if not text:
         return text
+    text = BOT_TOKEN_RE.sub(TOKEN, text)
     text = EMAIL_RE.sub(EMAIL, text)
     text = CARD_RE.sub(_card, text)
     text = PHONE_RE.sub(PHONE, text)
@@ -65,8 +70,10 @@ _installed = False
 
 def install_log_redaction() -> None:
     """Masks personal data in every log record made from now on, whatever logger or handler it goes
-    through: each record's message is formatted and redacted when the record is created."""
+    through: each record's message (and traceback) is formatted and redacted when the record is created.
+    httpx's request log is turned down: it writes every Bot API URL, which carries the Telegram token."""
     global _installed
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if _installed:
         return
     previous = logging.getLogRecordFactory()
@@ -78,6 +85,11 @@ def install_log_redaction() -> None:
         except Exception:  # a malformed record is logged as it is, like logging itself would
             return record
         record.msg, record.args = redact(message, postcodes=True), ()
+        if record.exc_info:  # a traceback can quote what a person wrote: format it now, masked
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), postcodes=True)
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, postcodes=True)
         return record
 
     logging.setLogRecordFactory(factory)

@@ -8,15 +8,17 @@ the request that needs it to reply.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -84,6 +86,30 @@ class TurnCollector(OutputChannel):
         await self.send_response(recipient_id, {"text": text, **kwargs})
 
 
+# How long a person waits at most for the assistant's answer (Twilio gives up after 15 s); past it they
+# get the fallback (the topics and the 999 line) while the turn finishes in the background.
+TURN_TIMEOUT_SECONDS = 10.0
+
+
+async def run_turn(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    collector: TurnCollector,
+    texts: Texts,
+    timeout: float = TURN_TIMEOUT_SECONDS,
+) -> list[dict[str, Any]]:
+    """Runs one turn and returns its messages; never nothing: when the assistant fails or is too slow,
+    what it had said is kept and, if it had said nothing, the fallback answer with the 999 line is sent."""
+    try:
+        await asyncio.wait_for(asyncio.shield(on_new_message(message)), timeout)
+    except asyncio.TimeoutError:
+        logger.error("%s: no answer within %.0f s; sending the fallback.", collector.name(), timeout)
+    except Exception:
+        logger.exception("%s: the assistant failed to answer; sending the fallback.", collector.name())
+    return list(collector.messages) or [texts.render(FALLBACK_RESPONSE, "en", channel=collector.name())]
+
+
+FALLBACK_RESPONSE = "utter_default"
 # The answer whose first line must stay the 999 line, even on messaging apps.
 EMERGENCY_RESPONSE = "utter_emergency"
 

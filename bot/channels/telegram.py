@@ -34,6 +34,7 @@ from bot.channels.common import (
     offered_buttons,
     pseudonym,
     public_url,
+    run_turn,
     with_neutral_opening,
 )
 from bot.channels.sms import split
@@ -45,7 +46,8 @@ API_BASE_URL = "https://api.telegram.org"
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
 MAX_TEXT = 4096  # Telegram's limit for one message
 MAX_CALLBACK_BYTES = 64  # and for a button's callback data
-SEND_ATTEMPTS = 4  # a message is retried after a 429 this many times in all
+SEND_ATTEMPTS = 4  # a message is tried this many times in all after 429s
+MAX_RETRY_WAIT = 5.0  # seconds: a longer retry_after is cut short, so a turn never hangs for minutes
 COMMANDS = {
     "/start": "/greet",
     "/help": "/help_menu",
@@ -108,7 +110,7 @@ class TelegramChannel(InputChannel):
                 return response.text("Request too large.", status=413)
             try:
                 data = json.loads(request.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return response.text("Malformed update: not JSON.", status=400)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return response.text("Malformed update: no update_id.", status=400)
@@ -141,21 +143,13 @@ class TelegramChannel(InputChannel):
         if hint:
             metadata["language_hint"] = hint
         collector = TelegramOutput()
-        try:
-            await on_new_message(
-                UserMessage(
-                    text[:MAX_MESSAGE_CHARS],
-                    collector,
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
-            )
-        except Exception:  # never leave a person without an answer, even the 999 line
-            logger.exception("Telegram webhook: the assistant failed to answer; sending the fallback.")
-            collector.messages = [self.texts.render("utter_default", "en", channel=self.name())]
-        for message in with_neutral_opening(self.texts, collector.messages):
-            await self.send(chat.id, message)
+        message = UserMessage(
+            text[:MAX_MESSAGE_CHARS], collector, sender_id, input_channel=self.name(), metadata=metadata
+        )
+        for reply in with_neutral_opening(
+            self.texts, await run_turn(on_new_message, message, collector, self.texts)
+        ):
+            await self.send(chat.id, reply)
 
     async def option_text(self, request: Request, sender_id: str, data: str) -> str:
         """A button press as the assistant sees it: the button's payload."""
@@ -187,7 +181,7 @@ class TelegramChannel(InputChannel):
                 await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
                 return
             except RetryAfter as error:
-                wait = seconds(error.retry_after)
+                wait = min(seconds(error.retry_after), MAX_RETRY_WAIT)
                 logger.warning("Telegram: rate limited; retrying in %.0f s (attempt %d).", wait, attempt)
                 if attempt == SEND_ATTEMPTS:
                     break

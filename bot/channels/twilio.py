@@ -33,6 +33,7 @@ from bot.channels.common import (
     offered_buttons,
     pseudonym,
     public_url,
+    run_turn,
     with_neutral_opening,
 )
 from bot.texts import Texts
@@ -115,20 +116,11 @@ class TwilioChannel(InputChannel):
         sender_id = pseudonym(medium, sender)
         text = await self.incoming_text(request, sender_id, body[:MAX_MESSAGE_CHARS])
         collector = TwilioOutput()
-        try:
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata={"channel": medium},
-                )
-            )
-        except Exception:  # never leave a person without an answer, even the 999 line
-            logger.exception("Twilio webhook: the assistant failed to answer; sending the fallback.")
-            collector.messages = [self.texts.render("utter_default", "en", channel=self.name())]
-        return twiml(self.render(collector.messages, whatsapp))
+        message = UserMessage(
+            text, collector, sender_id, input_channel=self.name(), metadata={"channel": medium}
+        )
+        messages = await run_turn(on_new_message, message, collector, self.texts)
+        return twiml(self.render(messages, whatsapp))
 
     async def incoming_text(self, request: Request, sender_id: str, body: str) -> str:
         """What the assistant is told: a number answering numbered options becomes that option's payload;

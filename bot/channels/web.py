@@ -28,7 +28,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TurnCollector, env, pseudonym
+from bot.channels.common import (
+    MAX_BODY_BYTES,
+    MAX_MESSAGE_CHARS,
+    TurnCollector,
+    env,
+    pseudonym,
+    run_turn,
+)
 from bot.directory import Directory
 from bot.texts import LRM, PLACEHOLDER_RE, Texts
 
@@ -75,7 +82,7 @@ def parse_request(body: bytes) -> tuple[str, str, dict[str, str]]:
     """The session, message text and metadata of a widget request; raises ``BadRequest``."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The body must be JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
@@ -122,8 +129,9 @@ class WebChannel(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChannel:
         return cls(allowed_origins=env(ALLOWED_ORIGINS_SETTING, "*"))
 
-    def __init__(self, allowed_origins: str = "*") -> None:
+    def __init__(self, allowed_origins: str = "*", texts: Texts | None = None) -> None:
         self.allowed_origins = allowed_origins
+        self.texts = texts or Texts.load()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("web_chat_webhook", __name__)
@@ -149,22 +157,11 @@ class WebChannel(InputChannel):
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
             collector = WebOutput()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        collector,
-                        pseudonym("web", session),
-                        input_channel=self.name(),
-                        metadata=metadata,
-                    )
-                )
-            except Exception:  # the widget shows its "cannot reach" notice, with the 999 line, and a retry
-                logger.exception("Web chat: the assistant failed to answer.")
-                return response.json({"error": "The assistant could not answer."}, status=503)
-            return response.json(
-                [reply(m) for m in collector.messages], headers={"Cache-Control": "no-store"}
+            message = UserMessage(
+                text, collector, pseudonym("web", session), input_channel=self.name(), metadata=metadata
             )
+            messages = await run_turn(on_new_message, message, collector, self.texts)
+            return response.json([reply(m) for m in messages], headers={"Cache-Control": "no-store"})
 
         @hook.on_response
         async def cors(request: Request, resp: HTTPResponse) -> HTTPResponse | None:

@@ -2,8 +2,8 @@
  *   <script src="https://ASSISTANT/webchat/widget.js" defer
  *     data-server="https://ASSISTANT" data-language="en"
  *     data-organisation="Your charity" data-exit-url="https://www.bbc.co.uk/weather"></script>
- * No framework, no cookies, no localStorage: the conversation lives in sessionStorage (gone when the tab
- * closes) and "Clear chat" or quick exit wipes it. Quick exit: the button, or Shift pressed three times.
+ * No framework, no cookies, no localStorage: the conversation lives in memory only (sessionStorage keeps
+ * just a random session id and the language) and "Clear chat" or quick exit wipes it. Quick exit: the button, or Shift pressed three times.
  * Server text is only ever inserted as text (links are built element by element), never as HTML.
  * The server fills in DATA when it serves this file: each language's labels and direction, and the
  * directory's numbers (the only digits that become call or text links). */
@@ -47,9 +47,8 @@
   const load = () => {
     try {
       const saved = JSON.parse(sessionStorage.getItem(STORE));
-      if (saved && SESSION_RE.test(saved.session) && Array.isArray(saved.log)) {
-        saved.lang = shipped(saved.lang) || firstLanguage();
-        return saved;
+      if (saved && SESSION_RE.test(saved.session)) {
+        return { session: saved.session, lang: shipped(saved.lang) || firstLanguage(), open: false, log: [] };
       }
     } catch (e) {
       /* storage blocked or damaged: start afresh, in memory */
@@ -58,7 +57,9 @@
   };
   const save = () => {
     try {
-      sessionStorage.setItem(STORE, JSON.stringify(state));
+      // Only the session id and the language: the transcript stays in memory, because browsers bring a
+      // closed tab's sessionStorage back (Ctrl+Shift+T, session restore) for whoever uses the device next.
+      sessionStorage.setItem(STORE, JSON.stringify({ session: state.session, lang: state.lang }));
     } catch (e) {
       /* storage blocked or full: the conversation still works, in memory */
     }

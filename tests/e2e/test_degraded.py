@@ -3,11 +3,17 @@ Every message is still answered, danger still gets 999 first, and nothing a pers
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from tests.e2e.conftest import Assistant, free_port, rasa_server, start, stop, wait_until_up
 from tests.e2e.test_rest import ROUTES, fact, plain, sender
@@ -19,6 +25,7 @@ pytestmark = pytest.mark.e2e
 class Fragile:
     assistant: Assistant
     actions: subprocess.Popen
+    action_port: int
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +41,7 @@ def fragile(model, tmp_path_factory):
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", actions, action_log)
         wait_until_up(url, rasa, log)
-        yield Fragile(Assistant(url, log=log, db=tmp / "tracker-fragile.db"), actions)
+        yield Fragile(Assistant(url, log=log, db=tmp / "tracker-fragile.db"), actions, port)
     finally:
         stop(rasa)
         stop(actions)
@@ -58,7 +65,12 @@ def test_answers_go_on_when_the_action_server_and_the_database_fail_mid_conversa
 
     stop(parts.actions)  # the action server goes down...
     assert parts.actions.poll() is not None
-    fragile.db.write_bytes(b"this is no longer a database " * 200)  # the same file, broken in place
+    # The database refuses every write from now on, as a full disk or a failed primary would; its error
+    # quotes the statement's parameters (what the person wrote), which must not reach the log.
+    with sqlite3.connect(fragile.db) as broken:
+        broken.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
 
     secret = "my flatmate Zorblatt keeps threatening me"
     for language in ("en", "ar", "pl"):
@@ -74,3 +86,36 @@ def test_answers_go_on_when_the_action_server_and_the_database_fail_mid_conversa
     log = fragile.log.read_text(encoding="utf-8", errors="replace")
     assert "tracker store's database failed" in log, "the failure is logged"
     assert "Zorblatt" not in log, "but not what the person wrote"
+
+
+class Hang(BaseHTTPRequestHandler):
+    """An action server that accepts the call and never answers in time."""
+
+    def do_POST(self) -> None:
+        time.sleep(45)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_hanging_action_server_still_gets_an_answer_in_time(fragile):
+    """Twilio gives up after 15 s: past our own limit the person gets the fallback with the 999 line."""
+    stop(fragile.actions)
+    hung = ThreadingHTTPServer(("127.0.0.1", fragile.action_port), Hang)
+    threading.Thread(target=hung.serve_forever, daemon=True).start()
+    try:
+        url = f"{fragile.assistant.url}/webhooks/web/webhook"
+        session = f"hang-{uuid.uuid4().hex}"
+        answer = requests.post(
+            url, json={"session": session, "message": '/choose_language{"language":"pl"}'}, timeout=40
+        )  # the language check runs an action; without a limit of our own this waits minutes (then 503)
+        assert answer.status_code == 200
+        assert fact("police_999.phone") in plain("\n".join(m["text"] for m in answer.json()))
+        danger = requests.post(
+            url,
+            json={"session": f"other-{uuid.uuid4().hex}", "message": ROUTES["emergency"]["messages"]["en"]},
+            timeout=40,
+        )
+        assert plain(danger.json()[0]["text"]).index(fact("police_999.phone")) < 80
+    finally:
+        hung.shutdown()

@@ -144,6 +144,7 @@ def test_a_long_message_is_cut(assistant):
     [
         (lambda s: b'{"session": "' + s.encode() + b'", "message": ', 400),
         (lambda s: json.dumps([s, "hello"]).encode(), 400),
+        (lambda s: b"[" * 50_000, 400),  # nested too deep for the parser
         (lambda s: json.dumps({"message": "hello", "sid": s}).encode(), 400),
         (lambda s: json.dumps({"session": s[:15], "message": "hello"}).encode(), 400),
         (lambda s: json.dumps({"session": s + "!", "message": "hello"}).encode(), 400),
@@ -151,7 +152,7 @@ def test_a_long_message_is_cut(assistant):
         (lambda s: json.dumps({"session": s, "message": ["hello"]}).encode(), 400),
         (lambda s: json.dumps({"session": s, "message": "x" * MAX_BODY_BYTES}).encode(), 413),
     ],
-    ids=["malformed-json", "not-an-object", "no-session", "short-session", "bad-characters",
+    ids=["malformed-json", "not-an-object", "deeply-nested", "no-session", "short-session", "bad-characters",
          "long-session", "message-not-text", "too-large"],
 )  # fmt: skip
 def test_bad_requests_are_refused_before_the_assistant(assistant, make_body, status):

@@ -69,3 +69,18 @@ def test_log_records_are_masked_whatever_the_logger(caplog):
         and "W2 1JB" not in caplog.text
     )
     assert "message from [phone]: at [postcode]" in caplog.text
+
+
+def test_tracebacks_and_bot_tokens_are_masked(caplog):
+    install_log_redaction()
+    with caplog.at_level(logging.INFO):
+        try:
+            raise ValueError("could not store 'call me on 07700 900123'")
+        except ValueError:
+            logging.getLogger("some.library").exception("failed")
+        logging.getLogger("httpx").warning(
+            "POST https://api.telegram.org/bot123456:AAEhBP0av28Rk-Rz_Hbw1zTf/sendMessage"
+        )
+    assert "07700 900123" not in caplog.text and "[phone]" in caplog.text
+    assert "AAEhBP0av28Rk" not in caplog.text and "bot[token]/sendMessage" in caplog.text
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING, "httpx logs every Bot API URL"

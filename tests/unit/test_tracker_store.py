@@ -94,3 +94,14 @@ def test_asking_to_erase_deletes_the_conversation_instead_of_storing_the_turn(st
     asyncio.run(store.save(tracker))
     assert {sender for sender, _ in rows(store)} == {"b"}
     assert asyncio.run(store.retrieve("a")) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "env"), [(["--days", "0"], {}), ([], {"RETENTION_DAYS": "0.5"}), ([], {"RETENTION_DAYS": "30d"})]
+)
+def test_purge_refuses_an_age_that_would_delete_live_conversations(tmp_path, args, env):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "purge", "--endpoints", str(tmp_path / "none.yml"), *args],
+        cwd=ROOT, env={**rasa_env(), **env}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Deleted" not in result.stdout
