@@ -22,7 +22,7 @@ from rasa.shared.core.events import BotUttered, Restarted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.language import guesses_from_events, resolve_language
-from bot.texts import Texts
+from bot.texts import Texts, shared_texts
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class LocaleNLG(NaturalLanguageGenerator):
     """Renders ``utter_*`` responses from the locale files, in the conversation's language."""
 
     def __init__(self, endpoint_config: Any = None, domain: Any = None, texts: Texts | None = None):
-        self.texts = texts or Texts.load()
+        self.texts = texts or shared_texts()
 
     async def generate(
         self,

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +288,12 @@ class Texts:
                     except (LocaleError, DirectoryError, KeyError) as error:
                         found.append(f"{locale.code}.{key}: {{{placeholder}}}: {error}")
         return found
+
+
+@lru_cache(maxsize=1)
+def shared_texts() -> Texts:
+    """The shipped locales and directory, loaded once per process: the NLG and every channel share them."""
+    return Texts.load()
 
 
 # -------------------------------------------------------------------------- loading and checks

@@ -38,7 +38,7 @@ from bot.channels.common import (
     with_neutral_opening,
 )
 from bot.channels.sms import split
-from bot.texts import Texts
+from bot.texts import Texts, shared_texts
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class TelegramChannel(InputChannel):
         self.token = token
         self.secret = secret
         self.api_base_url = api_base_url
-        self.texts = texts or Texts.load()
+        self.texts = texts or shared_texts()
         self.bot: Bot | None = make_bot(token, api_base_url) if token else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -36,7 +36,7 @@ from bot.channels.common import (
     run_turn,
     with_neutral_opening,
 )
-from bot.texts import Texts
+from bot.texts import Texts, shared_texts
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class TwilioChannel(InputChannel):
 
     def __init__(self, auth_token: str, texts: Texts | None = None) -> None:
         self.auth_token = auth_token
-        self.texts = texts or Texts.load()
+        self.texts = texts or shared_texts()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("twilio_webhook", __name__)

@@ -37,7 +37,7 @@ from bot.channels.common import (
     run_turn,
 )
 from bot.directory import Directory
-from bot.texts import LRM, PLACEHOLDER_RE, Texts
+from bot.texts import LRM, PLACEHOLDER_RE, Texts, shared_texts
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class WebChannel(InputChannel):
 
     def __init__(self, allowed_origins: str = "*", texts: Texts | None = None) -> None:
         self.allowed_origins = allowed_origins
-        self.texts = texts or Texts.load()
+        self.texts = texts or shared_texts()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("web_chat_webhook", __name__)
@@ -221,7 +221,7 @@ def widget_script() -> str:
     source = (ASSETS / "widget.js").read_text(encoding="utf-8")
     if DATA_MARKER not in source:
         raise RuntimeError(f"{ASSETS / 'widget.js'} lacks its data marker {DATA_MARKER}")
-    data = json.dumps(widget_data(Texts.load()), ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(widget_data(shared_texts()), ensure_ascii=False, separators=(",", ":"))
     return source.replace(DATA_MARKER, data.replace("</", "<\\/"), 1)
 
 
