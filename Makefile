@@ -9,14 +9,15 @@ MODEL := models/current.tar.gz
 
 # What the trained model depends on: retrain when any of it changes, and only then.
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) \
-	$(wildcard bot/nlu/*.py) $(wildcard bot/nlu/patterns/*.yml bot/nlu/patterns/language_names/*.yml) bot/danger.py bot/language.py
+	$(wildcard bot/nlu/*.py) $(wildcard bot/nlu/patterns/*.yml bot/nlu/patterns/language_names/*.yml) bot/danger.py bot/language.py \
+	$(wildcard locales/*.yml)  # the SKIP/EXIT keywords (bot/nlu/keywords.py) are compiled into the model
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model run shell test check lint clean telegram-webhook browser
+.PHONY: help install model run shell test check lint clean telegram-webhook browser postgres
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,7 +47,10 @@ shell: $(MODEL) ## Chat with the assistant in this terminal
 browser: ## Install Debian's Chromium for the widget's browser tests, if it is missing
 	@scripts/install-chromium.sh
 
-test: $(MODEL) browser ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
+postgres: ## Install Debian's PostgreSQL for the report store's tests, if it is missing
+	@scripts/install-postgres.sh
+
+test: $(MODEL) browser postgres ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
 	$(PY) -m pytest
 
 check: install ## Check the directory and texts: stale entries (>12 months), unconfirmed facts, locale gaps

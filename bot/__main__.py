@@ -1,21 +1,31 @@
-"""Command line of the ``bot`` package: ``python -m bot check``, ``purge`` and ``telegram-webhook``.
+"""Command line of the ``bot`` package: ``python -m bot check``, ``purge``, ``reports`` and
+``telegram-webhook``.
 
 ``purge`` deletes conversations whose last message is older than ``RETENTION_DAYS`` (default 30): run it
 daily from cron or a Kubernetes CronJob.
 
 ``check`` reviews the facts before a release: entries not verified for 12 months and facts marked
-unconfirmed (warnings), and broken locales or directory entries (errors, exit status 1).
+unconfirmed (warnings), and broken locales or directory entries (errors, exit status 1); where a report
+inbox is configured, that its database answers and its key opens the reports.
+
+``reports`` is the partner's inbox (bot/report_store.py): ``list``, ``show CODE``, ``export``,
+``status CODE STATUS [--note TEXT]``, ``purge`` (reports older than REPORT_RETENTION_DAYS, default 90: run
+it daily too), ``check`` (the database and the key; ``make run`` refuses to start a partner inbox that
+fails it) and ``new-key`` (a new REPORT_ENCRYPTION_KEY).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from datetime import date, timedelta
 
 from bot.directory import Directory, DirectoryError
+from bot.report import STATUSES
+from bot.report_store import MAX_NOTE_CHARS
 from bot.texts import LocaleError, Texts
 
 
@@ -35,7 +45,7 @@ def check(today: date | None = None, max_age_days: int = 365) -> int:
         if service.unconfirmed:
             facts = ", ".join(sorted(service.unconfirmed))
             print(f"WARNING {service.id}: unconfirmed {facts} (not given to users). {service.check}")
-    problems = texts.problems()
+    problems = texts.problems() + report_inbox_problems()
     for problem in problems:
         print(f"ERROR {problem}")
     print(
@@ -43,6 +53,69 @@ def check(today: date | None = None, max_age_days: int = 365) -> int:
         f"({', '.join(texts.languages)}), {len(problems)} errors"
     )
     return 1 if problems else 0
+
+
+def report_inbox_problems() -> list[str]:
+    from bot.report_store import ReportStoreError, handoff_store
+
+    try:
+        store = handoff_store()
+        if store is not None:
+            store.check()
+    except ReportStoreError as error:
+        return [f"report inbox: {error}"]
+    return []
+
+
+def reports(args: argparse.Namespace) -> int:
+    """``python -m bot reports ...``: the partner's side of the report inbox."""
+    from cryptography.fernet import Fernet
+
+    from bot.report_store import ReportStore, ReportStoreError, export
+
+    if args.action == "new-key":
+        print(Fernet.generate_key().decode())
+        return 0
+    try:
+        store = ReportStore.from_env()
+        if args.action == "list":
+            found = store.list(args.status)
+            for report in found:
+                print(
+                    f"{report.code}  {report.created_at:%Y-%m-%d %H:%M}  {report.status:<11}  "
+                    f"{report.kind:<20}  {report.language}"
+                )
+            print(f"{len(found)} reports")
+        elif args.action == "show":
+            report = store.get(args.code)
+            if report is None:
+                print(f"No report {args.code} (or it has expired).", file=sys.stderr)
+                return 1
+            print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        elif args.action == "export":
+            body = export(store.list(args.status), args.format)
+            if args.output:  # decrypted reports: readable by the partner's account only
+                descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with open(descriptor, "w", encoding="utf-8") as output:
+                    output.write(body)
+            else:
+                sys.stdout.write(body)
+        elif args.action == "status":
+            if not store.set_status(args.code, args.status, args.note):
+                print(f"No report {args.code} (or it has expired).", file=sys.stderr)
+                return 1
+            print(f"{args.code}: {args.status}")
+        elif args.action == "purge":
+            print(f"Deleted {store.purge()} reports older than {store.retention_days} days.")
+        elif args.action == "check":
+            store.check()
+            print(
+                f"Report inbox ready: the database answers and the key opens the {len(store.list())} reports."
+            )
+    except ReportStoreError as error:
+        print(f"ERROR {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +132,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     purge.add_argument("--days", type=float, default=None, help="default: RETENTION_DAYS, else 30")
     purge.add_argument("--endpoints", default="endpoints.yml")
+    inbox = commands.add_parser("reports", help="the partner's report inbox (needs REPORT_ENCRYPTION_KEY)")
+    actions = inbox.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="the live reports, oldest first")
+    listing.add_argument("--status", choices=STATUSES)
+    actions.add_parser("show", help="one report, as JSON").add_argument("code")
+    exporting = actions.add_parser("export", help="the live reports as JSON or CSV")
+    exporting.add_argument("--format", choices=("json", "csv"), default="json")
+    exporting.add_argument("--status", choices=STATUSES)
+    exporting.add_argument("--output", help="a file (default: standard output)")
+    update = actions.add_parser("status", help="set a report's status and the note the person reads")
+    update.add_argument("code")
+    update.add_argument("status", choices=STATUSES)
+    update.add_argument("--note", default=None, help=f"at most {MAX_NOTE_CHARS} characters, no personal data")
+    actions.add_parser("purge", help="delete reports older than REPORT_RETENTION_DAYS (default 90)")
+    actions.add_parser("new-key", help="print a new REPORT_ENCRYPTION_KEY")
+    actions.add_parser("check", help="check that the database answers and the key opens the reports")
     args = parser.parse_args(argv)
+    if args.command == "reports":
+        return reports(args)
     if args.command == "check":
         return check(max_age_days=args.max_age_days)
     if args.command == "purge":

@@ -84,6 +84,7 @@ class Service:
     languages: str
     who_finds_out: str
     anonymous: bool
+    learns: str  # who learns your details: a kind worded in locales/ as the label learns_<kind>
     source: str
     verified: date
     unconfirmed: frozenset[str]
@@ -253,11 +254,18 @@ def _parse_service(entry: Any) -> Service:
         languages=str(entry.get("languages", "")),
         who_finds_out=str(entry.get("who_finds_out", "")),
         anonymous=bool(entry.get("anonymous", False)),
+        learns=_learns(entry.get("learns"), service_id),
         source=str(entry["source"]),
         verified=_parse_verified(entry["verified"]),
         unconfirmed=unconfirmed,
         check=str(entry.get("check", "")),
     )
+
+
+def _learns(value: Any, service_id: str) -> str:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise DirectoryError(f"{service_id}: learns must name who learns your details (a kind, e.g. police)")
+    return value
 
 
 def _string_map(value: Any, label: str) -> dict[str, str]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,12 @@ DEFAULT_LANGUAGE = "en"
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 SERVICE_FIELD_RE = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 COMPUTED_FIELDS = ("name", "hours", "open_now", "phone_now", "line_now")
+# Placeholders filled from the conversation rather than the directory ({code}, {partner}, ...): the caller
+# passes them to ``render`` as ``values``.
+VALUE_PLACEHOLDERS = frozenset({"code", "days", "partner", "status", "note", "name", "learns"})
+LTR_VALUES = frozenset({"code", "days", "partner", "name"})
+KEYWORD_KINDS = ("skip", "stop")  # the whole messages that control the guided report
+_KEYWORD_STRIP = " \t\n.!?,;:\u060c\u061f\u06d4\u0964\u200e\u200f\"'\u00ab\u00bb"
 LANGUAGE_MENU = "languages"  # `buttons: languages` means: one button per shipped language
 
 LRM, RLM = "\u200e", "\u200f"  # left-to-right and right-to-left marks
@@ -76,6 +83,7 @@ class Locale:
     sms_plain_letters: bool
     labels: Mapping[str, str]
     responses: Mapping[str, Mapping[str, Any]]
+    keywords: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def rtl(self) -> bool:
@@ -118,13 +126,21 @@ class Texts:
         first_reply: bool = False,
         unsupported_language: bool = False,
         extra_labels: tuple[str, ...] = (),
+        values: Mapping[str, str] | None = None,
+        prefix: str = "",
+        lines: tuple[str, ...] = (),
+        extra_buttons: tuple[tuple[str, str], ...] = (),
+        body: str | None = None,
     ) -> dict[str, Any]:
         """Renders response ``key`` as a Rasa bot message: ``{"text": ..., "buttons": [...]}``, with the
         reply's ``language`` and text ``direction`` (``ltr``/``rtl``) for the channels.
 
         ``first_reply`` adds the line saying what the assistant is; ``unsupported_language`` (the person
         wrote in a language we do not ship) adds the line listing the languages we have; ``extra_labels``
-        adds those labels as lines.
+        adds those labels as lines. ``values`` fill the placeholders that are not directory facts
+        ({code}, {partner}, ...). ``prefix`` goes before the text and ``lines`` after it (both already in
+        this language); ``extra_buttons`` are (payload, label key) pairs added after the response's own;
+        ``body``, in this language, replaces the response's text.
         """
         locale = self.locale(language)
         if key not in locale.responses:
@@ -134,15 +150,20 @@ class Texts:
             locale = self.locales[DEFAULT_LANGUAGE]
         response = locale.responses[key]
         moment = self.directory.local(when)
-        text = self._fill(response["text"], locale, moment)
+        text = body if body is not None else self._fill(response["text"], locale, moment, values)
+        if lines:
+            text = "\n".join((*lines, text))
+        if prefix:
+            text = f"{prefix}\n{text}"
         for label in extra_labels:  # lines a channel adds, such as how to delete a thread on the phone
-            text = f"{text}\n{self._fill(locale.labels[label], locale, moment)}"
+            text = f"{text}\n{self._fill(locale.labels[label], locale, moment, values)}"
         if unsupported_language:
             names = locale.labels["list_separator"].join(self.locales[c].native_name for c in self.languages)
             text = f"{text}\n{locale.labels['unsupported_language'].format(languages=names)}"
         if first_reply and locale.labels.get("intro"):
             text = f"{text}\n{locale.labels['intro']}"
         buttons = self._buttons(response.get("buttons"), locale)
+        buttons += [{"title": locale.labels[key], "payload": payload} for payload, key in extra_buttons]
         if locale.rtl:
             text = "\n".join(RLM + line for line in text.split("\n"))
             buttons = [{**b, "title": RLM + b["title"]} for b in buttons]
@@ -164,6 +185,21 @@ class Texts:
         locale = self.locale(language)
         return RLM + locale.labels[key] if locale.rtl else locale.labels[key]
 
+    def fill_label(self, key: str, language: str | None, values: Mapping[str, str] | None = None) -> str:
+        """One label with its placeholders filled (directory facts and ``values``), unmarked: for lines
+        that ``render`` puts together."""
+        locale = self.locale(language)
+        template = locale.labels.get(key, self.locales[DEFAULT_LANGUAGE].labels[key])
+        return self._fill(template, locale, self.directory.local(None), values)
+
+    def keyword(self, text: str) -> str | None:
+        """The kind of keyword (``skip``, ``stop``) a whole message is in any shipped language, or None."""
+        form = keyword_form(text)
+        for kind in KEYWORD_KINDS:
+            if any(form in locale.keywords.get(kind, ()) for locale in self.locales.values()):
+                return kind
+        return None
+
     def numbered_options(self, buttons: list[dict[str, Any]], language: str | None) -> str:
         """Buttons as text, for channels without them: "Reply with a number:" then "1. Title" lines."""
         locale = self.locale(language)
@@ -181,9 +217,22 @@ class Texts:
             ]
         return [{"title": title, "payload": payload} for payload, title in (spec or {}).items()]
 
-    def _fill(self, template: str, locale: Locale, moment: datetime) -> str:
+    def _fill(
+        self,
+        template: str,
+        locale: Locale,
+        moment: datetime,
+        values: Mapping[str, str] | None = None,
+    ) -> str:
         def replace(match: re.Match[str]) -> str:
-            value = self.fact(match.group(1), locale, moment)
+            name = match.group(1)
+            if name in VALUE_PLACEHOLDERS:
+                if values is None or name not in values:
+                    raise LocaleError(f"{{{name}}} needs a value")
+                value = str(values[name])
+                # Codes, numbers and names in Latin letters keep their order inside right-to-left text.
+                return f"{LRM}{value}{LRM}" if locale.rtl and name in LTR_VALUES else value
+            value = self.fact(name, locale, moment)
             return f"{LRM}{value}{LRM}" if locale.rtl else value
 
         return PLACEHOLDER_RE.sub(replace, template)
@@ -279,10 +328,21 @@ class Texts:
         """Everything wrong with the locales, for tests and `make check` (empty when all is well)."""
         found: list[str] = []
         english = self.locales[DEFAULT_LANGUAGE]
+        kinds = {service.learns for service in self.directory}
         for locale in self.locales.values():
+            found += [
+                f"{locale.code}: no label learns_{kind} (who learns your details)"
+                for kind in sorted(kinds)
+                if f"learns_{kind}" not in locale.labels
+            ]
+            found += [
+                f"{locale.code}: keywords.{k} missing" for k in KEYWORD_KINDS if not locale.keywords.get(k)
+            ]
             found += _compare(english, locale) if locale is not english else []
             for key, response in locale.responses.items():
                 for placeholder in PLACEHOLDER_RE.findall(response["text"]):
+                    if placeholder in VALUE_PLACEHOLDERS:
+                        continue
                     try:
                         self.fact(placeholder, locale, self.directory.now())
                     except (LocaleError, DirectoryError, KeyError) as error:
@@ -314,6 +374,11 @@ def load_locale(path: Path) -> Locale:
         if not isinstance(response, dict) or not str(response.get("text", "")).strip():
             raise LocaleError(f"{path}: {key} needs a non-empty text")
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
+    keywords = {}
+    for kind, words in (raw.get("keywords") or {}).items():
+        if kind not in KEYWORD_KINDS or not isinstance(words, list):
+            raise LocaleError(f"{path}: keywords.{kind}: a list under one of {KEYWORD_KINDS}")
+        keywords[kind] = frozenset(keyword_form(str(word)) for word in words)
     return Locale(
         code=code,
         name=str(meta.get("name", code)),
@@ -323,7 +388,14 @@ def load_locale(path: Path) -> Locale:
         sms_plain_letters=meta.get("sms_plain_letters") is True,
         labels=labels,
         responses=responses,
+        keywords=keywords,
     )
+
+
+def keyword_form(text: str) -> str:
+    """A message as keywords are compared: case folded, outer punctuation and spaces dropped."""
+    text = unicodedata.normalize("NFC", text)  # Vietnamese keyboards may send tones as separate marks
+    return " ".join(text.casefold().strip(_KEYWORD_STRIP).split())
 
 
 def placeholders(text: str) -> set[str]:

@@ -3,25 +3,99 @@
 Phone numbers, email addresses and card numbers a person types are masked (``bot.privacy``) in the
 events written to the database: their messages, what the NLU read from them and the slots filled from
 them. The assistant still understands the live message as it was typed; the assistant's own replies,
-which quote helpline numbers, are kept as they are. When a person asks to erase the conversation
-(intent ``erase_conversation``), the store deletes all of it instead of storing that turn, whatever the
-channel and even when the action server is down. Configured in ``endpoints.yml``:
-``tracker_store: type: bot.tracker_store.RedactingSQLTrackerStore``, with the SQL store's settings.
+which quote helpline numbers, are kept as they are. The answers to the guided report are the exception:
+the report keeps what the person chose to report (a scammer's number, say), so those slots are sealed
+with Fernet instead of masked, and opened again when the conversation is read back.
+
+When a person asks to erase the conversation (intent ``erase_conversation``), the store deletes all of it
+instead of storing that turn, whatever the channel and even when the action server is down. Configured
+in ``endpoints.yml``: ``tracker_store: type: bot.tracker_store.RedactingSQLTrackerStore``, with the SQL
+store's settings.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.privacy import redact_values
+
+logger = logging.getLogger(__name__)
+
+# The report's free-text answers and its reference code (domain/report.yml), and the replies that quote
+# them: sealed, not masked, in the stored events, so that neither the words nor the code that links this
+# conversation to a report can be read from the tracker store.
+SEALED_SLOTS = frozenset(
+    {
+        "report_account",
+        "report_where",
+        "report_when",
+        "report_who",
+        "report_contact",
+        "followup_addition",
+        "report_code",
+    }
+)
+SEALED_REPLIES = frozenset({"utter_report_summary", "utter_report_handed_off", "utter_followup_status"})
+# What a sealed reply keeps in the clear: what it was, never what it said.
+KEPT_METADATA = ("utter_action", "response", "language", "direction")
+SEAL_PREFIX = "sealed:"
+
+
+@lru_cache(maxsize=1)
+def slot_sealer() -> MultiFernet:
+    """The keys that seal report answers in the tracker store: the report keys where there are some (the
+    first seals, any opens, as keys rotate), then one derived from ``SENDER_ID_KEY`` (the same on every
+    replica); with neither, one for this process only (answers sealed before a restart then read back as
+    not given)."""
+    keys: list[Fernet] = []
+    for key in os.environ.get("REPORT_ENCRYPTION_KEY", "").split(","):
+        try:
+            keys += [Fernet(key.strip().encode())] if key.strip() else []
+        except (ValueError, TypeError):
+            logger.error("REPORT_ENCRYPTION_KEY holds something that is not a Fernet key; it is ignored here")
+    sender_key = os.environ.get("SENDER_ID_KEY", "")
+    if sender_key:
+        digest = hmac.new(sender_key.encode(), b"tracker store: report answers", hashlib.sha256).digest()
+        keys.append(Fernet(base64.urlsafe_b64encode(digest)))
+    return MultiFernet(keys or [Fernet(Fernet.generate_key())])
+
+
+def seal(value: str) -> str:
+    return SEAL_PREFIX + slot_sealer().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def _open(value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith(SEAL_PREFIX):
+        return value
+    try:
+        return slot_sealer().decrypt(value[len(SEAL_PREFIX) :].encode("ascii")).decode("utf-8")
+    except InvalidToken:  # sealed with a key this deployment no longer has: as if never said
+        return None
+
+
+def unseal(event: dict[str, Any]) -> dict[str, Any]:
+    """A stored event with its sealed report answer (a slot) or sealed reply (a bot message) opened."""
+    if event.get("event") == "slot":
+        return {**event, "value": _open(event.get("value"))}
+    if event.get("event") == "bot" and str(event.get("text") or "").startswith(SEAL_PREFIX):
+        return {**event, "text": _open(event["text"]) or ""}
+    return event
 
 
 class Redacted:
@@ -38,8 +112,19 @@ class Redacted:
                 if key in data:
                     data[key] = redact_values(data[key])
         elif isinstance(self.event, SlotSet):
-            data["value"] = redact_values(data.get("value"))
+            value = data.get("value")
+            if self.event.key in SEALED_SLOTS and isinstance(value, str) and value:
+                data["value"] = seal(value)
+            else:
+                data["value"] = redact_values(value)
+        elif isinstance(self.event, BotUttered) and quotes_a_report(self.event):
+            data["text"] = seal(data.get("text") or "")
+            data["metadata"] = {k: v for k, v in (data.get("metadata") or {}).items() if k in KEPT_METADATA}
         return data
+
+
+def quotes_a_report(event: BotUttered) -> bool:
+    return (event.metadata or {}).get("utter_action") in SEALED_REPLIES
 
 
 ERASE_INTENT = "erase_conversation"
@@ -79,9 +164,22 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         except SQLAlchemyError as error:
             raise StoreUnavailable.from_error(error) from None
 
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        """Rasa's own, with the report's sealed answers opened."""
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            events = [unseal(json.loads(row.data)) for row in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         for event in super()._additional_events(session, tracker):
-            yield Redacted(event) if isinstance(event, (UserUttered, SlotSet)) else event
+            yield Redacted(event) if isinstance(event, (UserUttered, SlotSet, BotUttered)) else event
 
 
 def erase(store: SQLTrackerStore, sender_id: str) -> int:

@@ -15,6 +15,12 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 MODEL=${MODEL:-models/current.tar.gz}
 mkdir -p var
 
+# A partner inbox that cannot start (no key, a wrong key, no database) stops here, loudly, rather than
+# leave people told that their report was sent.
+if [ -n "${REPORT_PARTNER_NAME:-}" ]; then
+    "$VENV/bin/python" -m bot reports check || { echo "Not starting: fix the report inbox settings (.env.example)." >&2; exit 1; }
+fi
+
 "$VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
 actions_pid=$!
 trap 'kill "$actions_pid" 2>/dev/null || true' EXIT INT TERM

@@ -51,6 +51,18 @@ def texts(directory: Directory) -> Texts:
 # The shipped languages: those with a locale file (the one source of truth for what we speak).
 SHIPPED = sorted(path.stem for path in (ROOT / "locales").glob("*.yml"))
 
+# Values for the placeholders a reply takes from the conversation, not the directory ({code}, ...), at
+# realistic lengths, for tests that render every response.
+SAMPLE_VALUES = {
+    "code": "KQMX-4827",
+    "days": "90",
+    "partner": "Westminster Community Reporting Centre",
+    "status": "received",
+    "note": "We passed your report to the police.",
+    "name": "Crimestoppers",
+    "learns": "nobody learns who you are.",
+}
+
 MODEL = ROOT / "models" / "current.tar.gz"
 RASA = Path(sys.executable).parent / "rasa"
 
@@ -77,3 +89,14 @@ def model() -> Path:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make test` (it trains the model) or `make model`")
     return MODEL
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for the session (tests/pg.py)."""
+    from tests.pg import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.destroy()

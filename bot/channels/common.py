@@ -117,8 +117,8 @@ EMERGENCY_RESPONSE = "utter_emergency"
 def with_neutral_opening(texts: Texts, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The turn's messages with a neutral first line ("Message received."), for messaging apps whose
     lock-screen previews show the start of a message to whoever holds the phone; except the emergency
-    answer, whose first line stays the 999 line."""
-    if not messages or messages[0].get("response") == EMERGENCY_RESPONSE:
+    answer and messages that start with it (``danger_first``), whose first line stays the 999 line."""
+    if not messages or messages[0].get("response") == EMERGENCY_RESPONSE or messages[0].get("danger_first"):
         return messages
     first = dict(messages[0])
     opening = texts.label("neutral_opening", first.get("language"))

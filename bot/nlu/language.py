@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "language_model.pkl"
 
 NAMES_DIR = Path(__file__).resolve().parent / "patterns" / "language_names"
+# Whole-message keywords (bot/nlu/keywords.py) never switch the conversation's language.
+KEYWORD_INTENTS = ("skip", "stop")
 CHOOSE_LANGUAGE = "choose_language"
 
 
@@ -139,8 +141,11 @@ class LanguageDetector(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            message.set("language", self.guesser.guess(text).as_dict(), add_to_output=True)
+            guess = self.guesser.guess(text).as_dict()
             intent = (message.get(INTENT) or {}).get("name")
+            if intent in KEYWORD_INTENTS:  # "SKIP", "ختم": a control word, in whatever language, not a switch
+                guess["confident"] = False
+            message.set("language", guess, add_to_output=True)
             if intent == CHOOSE_LANGUAGE and not message.get(ENTITIES):
                 named = find_language_names(text, self.names)
                 if named:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 
 from tests.conftest import MODEL, ROOT, rasa_env
 from tests.e2e import fake_telegram
@@ -51,6 +52,7 @@ class Assistant:
     telegram: FakeTelegram | None = None
     log: Path | None = None
     db: Path | None = None  # the SQLite tracker store
+    reports: dict[str, str] | None = None  # the report inbox's settings (REPORT_ENV), where it has one
 
     def stored_events(self) -> list[tuple[str, str]]:
         """Every (sender_id, event data) row in the tracker store."""
@@ -113,6 +115,15 @@ CHANNEL_ENV = {
 }
 
 
+# The partner inbox, as a deployment configures it; the database is the test PostgreSQL server.
+REPORT_ENV = {
+    "REPORT_PARTNER_NAME": "Community Reporting Centre",
+    "REPORT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "REPORT_RETENTION_DAYS": "90",
+    "PARTNER_API_TOKEN": "test-partner-token-" + "x" * 24,
+}
+
+
 @pytest.fixture(scope="session")
 def telegram_api() -> Iterator[FakeTelegram]:
     fake, server = fake_telegram.serve()
@@ -121,20 +132,22 @@ def telegram_api() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture(scope="session")
-def assistant(model, telegram_api, tmp_path_factory) -> Iterator[Assistant]:
+def assistant(model, telegram_api, postgres, tmp_path_factory) -> Iterator[Assistant]:
     tmp = tmp_path_factory.mktemp("e2e")
+    reports = {**REPORT_ENV, "REPORT_DB_URL": postgres.create_database("reports_e2e")}
     action_port = free_port()
     action_log = tmp / "actions.log"
     actions = start(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
         action_log,
+        reports,
     )
-    env = {**CHANNEL_ENV, "TELEGRAM_API_BASE_URL": telegram_api.url}
+    env = {**CHANNEL_ENV, "TELEGRAM_API_BASE_URL": telegram_api.url, **reports}
     rasa, url, log = rasa_server(tmp, f"http://127.0.0.1:{action_port}/webhook", "main", env)
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         wait_until_up(url, rasa, log)
-        yield Assistant(url, telegram_api, log, tmp / "tracker-main.db")
+        yield Assistant(url, telegram_api, log, tmp / "tracker-main.db", reports)
     finally:
         stop(rasa)
         stop(actions)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels import sms
 from bot.channels.twilio import TwilioChannel
-from tests.conftest import SHIPPED
+from tests.conftest import SAMPLE_VALUES, SHIPPED
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def sms_replies(channel: TwilioChannel, language: str) -> dict[str, str]:
     texts = channel.texts
     out = {}
     for key in texts.locales["en"].responses:
-        message = texts.render(key, language, channel="twilio")
+        message = texts.render(key, language, channel="twilio", values=SAMPLE_VALUES)
         (body,) = channel.render([message], whatsapp=False)
         out[key] = body
     return out

@@ -16,6 +16,7 @@ from bot.channels.telegram import (
     split_text,
 )
 from bot.texts import Texts
+from tests.conftest import SAMPLE_VALUES
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,9 @@ def test_every_keyboard_fits_telegrams_callback_limit():
     texts = Texts.load()
     for language in texts.languages:
         for key in texts.locales["en"].responses:
-            buttons = texts.render(key, language, channel="telegram").get("buttons") or []
+            buttons = (
+                texts.render(key, language, channel="telegram", values=SAMPLE_VALUES).get("buttons") or []
+            )
             markup = inline_keyboard(buttons)
             for row in markup.inline_keyboard if markup else ():
                 assert len(row[0].callback_data.encode()) <= MAX_CALLBACK_BYTES

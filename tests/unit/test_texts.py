@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.texts import LRM, RLM, LocaleError
-from tests.conftest import SHIPPED, london
+from tests.conftest import SAMPLE_VALUES, SHIPPED, london
 
 
 def strip_marks(text: str) -> str:
@@ -101,5 +101,7 @@ def test_unknown_language_and_missing_key_fall_back_to_english(texts):
 def test_every_response_renders_at_every_hour(texts, language):
     for key in texts.locales["en"].responses:
         for hour in (3, 12, 19):
-            message = texts.render(key, language, when=london(f"2026-12-25 {hour:02d}:00"))
+            message = texts.render(
+                key, language, when=london(f"2026-12-25 {hour:02d}:00"), values=SAMPLE_VALUES
+            )
             assert message["text"].strip()

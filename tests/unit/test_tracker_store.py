@@ -105,3 +105,26 @@ def test_purge_refuses_an_age_that_would_delete_live_conversations(tmp_path, arg
         cwd=ROOT, env={**rasa_env(), **env}, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 2 and "Deleted" not in result.stdout
+
+
+def test_report_answers_are_sealed_not_masked_and_read_back_whole(tmp_path, monkeypatch):
+    from bot import tracker_store
+
+    monkeypatch.setenv("SENDER_ID_KEY", "test-key")
+    tracker_store.slot_sealer.cache_clear()
+    domain = Domain.from_dict({"slots": {"report_who": {"type": "text", "mappings": [{"type": "custom"}]}}})
+    store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    tracker = conversation("a", NOW, "he rang from 07700 900123")
+    tracker.update(SlotSet("report_who", "the caller on 07700 900123, a man called Dave"))
+    asyncio.run(store.save(tracker))
+    stored = "\n".join(data for _, data in rows(store))
+    assert "07700 900123" not in stored and "Dave" not in stored
+    assert (
+        asyncio.run(store.retrieve("a")).get_slot("report_who")
+        == "the caller on 07700 900123, a man called Dave"
+    )
+    # Another key (another deployment) cannot open them: the answer reads as not given.
+    monkeypatch.setenv("SENDER_ID_KEY", "another-key")
+    tracker_store.slot_sealer.cache_clear()
+    assert asyncio.run(store.retrieve("a")).get_slot("report_who") is None
+    tracker_store.slot_sealer.cache_clear()

@@ -1,0 +1,135 @@
+"""NLU component: whole-message keywords and reference codes, the same in every language.
+
+Runs after the intent classifier and the fallback classifier, before the danger detector (which keeps the
+last word). Two things are recognised by rule rather than learned, because they must work the same in
+every language and on every channel:
+
+* a whole message that is a keyword from ``locales/`` (``keywords: skip``/``stop``) becomes the intent
+  ``skip`` or ``stop``: "SKIP", "saltar", "EXIT", "توقف";
+* a report's reference code anywhere in a message ("my code is KQMX-4827") becomes the intent
+  ``follow_up_report`` with the entity ``reference_code``.
+
+The keywords are read from the locales at training time and stored in the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.texts import KEYWORD_KINDS, keyword_form, shared_texts
+
+KEYWORDS_FILE = "keywords.json"
+FOLLOW_UP_INTENT = "follow_up_report"
+CODE_ENTITY = "reference_code"
+
+# Reference codes (bot/reports/store.py): four letters without I and O, then four digits without 0 and 1,
+# so that they cannot be misread and no year or ordinary word looks like one.
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_DIGITS = "23456789"
+CODE_RE = re.compile(rf"(?<![A-Za-z0-9])([{CODE_LETTERS}]{{4}})-?([{CODE_DIGITS}]{{4}})(?![A-Za-z0-9])", re.I)
+
+
+def find_code(text: str) -> tuple[str, int, int] | None:
+    """The reference code in ``text`` in its written form ("KQMX-4827"), with where it was found."""
+    match = CODE_RE.search(text)
+    if match is None:
+        return None
+    return f"{match.group(1).upper()}-{match.group(2)}", match.start(), match.end()
+
+
+def shipped_keywords() -> dict[str, list[str]]:
+    texts = shared_texts()
+    return {
+        kind: sorted({word for locale in texts.locales.values() for word in locale.keywords.get(kind, ())})
+        for kind in KEYWORD_KINDS
+    }
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class KeywordIntents(GraphComponent):
+    """Sets ``skip``/``stop`` for keyword messages and ``follow_up_report`` for reference codes."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        keywords: dict[str, list[str]] | None = None,
+    ) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.keywords = keywords if keywords is not None else shipped_keywords()
+        self.lookup = {word: kind for kind, words in self.keywords.items() for word in words}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KeywordIntents:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KeywordIntents:
+        with model_storage.read_from(resource) as directory:
+            keywords = json.loads((directory / KEYWORDS_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, keywords)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / KEYWORDS_FILE).write_text(
+                json.dumps(self.keywords, ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):  # a button's payload already names its intent
+                continue
+            kind = self.lookup.get(keyword_form(text))
+            if kind is not None:
+                _set_intent(message, kind)
+                continue
+            code = find_code(text)
+            if code is not None:
+                value, start, end = code
+                _set_intent(message, FOLLOW_UP_INTENT)
+                entity = {
+                    "entity": CODE_ENTITY,
+                    "value": value,
+                    "start": start,
+                    "end": end,
+                    "extractor": type(self).__name__,
+                }
+                message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
+        return messages
+
+
+def _set_intent(message: Message, name: str) -> None:
+    intent = {"name": name, "confidence": 1.0}
+    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != name]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)

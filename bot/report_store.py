@@ -1,0 +1,402 @@
+"""The partner inbox: reports a person chose to hand off, encrypted at rest, found again by a short code.
+
+Only where a deployment configures a partner (``REPORT_PARTNER_NAME``): with the person's explicit consent
+a report is stored here for that partner, and the person gets a reference code to follow it up on any
+channel without saying who they are. The store is the project's database through SQLAlchemy: SQLite by
+default (``var/reports.db``), PostgreSQL in production (``REPORT_DB_URL``), the same code for both.
+
+* The report (the person's words, places, any contact they chose to give, what they added later, and the
+  partner's status note) is encrypted with Fernet (``REPORT_ENCRYPTION_KEY``; several keys separated by
+  commas rotate them: the first encrypts, any decrypts). Only the code, the type, the language, the status
+  and the dates are stored in the clear, so a partner can sort and filter.
+* Anonymous by default: no channel identifier is ever stored; a contact only if the person typed one.
+* Reports are deleted ``REPORT_RETENTION_DAYS`` (default 90) after they were made (``purge``), and a code
+  stops working then too.
+
+Without a key the store refuses to start (``NotConfigured``); a key that cannot decrypt the stored reports
+fails loudly (``WrongKey``). Database failures surface as ``StoreUnavailable``, never with report text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from bot.nlu.keywords import CODE_DIGITS, CODE_LETTERS, find_code
+from bot.report import STATUSES
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'reports.db'}"
+DEFAULT_RETENTION_DAYS = 90
+MAX_NOTE_CHARS = 500
+MAX_ADDITION_CHARS = 4000
+MAX_ADDITIONS = 20
+
+Clock = Callable[[], datetime]
+
+metadata = sa.MetaData()
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(16), nullable=False, unique=True, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),  # Fernet token of the JSON body
+)
+
+
+class ReportStoreError(Exception):
+    """Base class: the message never contains report text."""
+
+
+class NotConfigured(ReportStoreError):
+    """No encryption key: the handoff must not start."""
+
+
+class WrongKey(ReportStoreError):
+    """The configured key cannot decrypt the stored reports."""
+
+
+class StoreUnavailable(ReportStoreError):
+    """The database cannot be reached or refused the operation."""
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    code: str
+    kind: str
+    language: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def note(self) -> str | None:
+        return self.body.get("note")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as a partner exports it."""
+        return {
+            "code": self.code,
+            "type": self.kind,
+            "language": self.language,
+            "status": self.status,
+            "note": self.note,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "report": self.body.get("report", {}),
+            "contact": self.body.get("contact"),
+            "additions": list(self.body.get("additions", [])),
+        }
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes: they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def new_code() -> str:
+    letters = "".join(secrets.choice(CODE_LETTERS) for _ in range(4))
+    digits = "".join(secrets.choice(CODE_DIGITS) for _ in range(4))
+    return f"{letters}-{digits}"
+
+
+def normal_code(text: str) -> str | None:
+    """A code as people type it ("kqmx 4827" aside) in its stored form, or None if it is not one."""
+    found = find_code(text.strip())
+    return found[0] if found else None
+
+
+class ReportStore:
+    """Encrypted reports for the partner, in SQLite or PostgreSQL."""
+
+    def __init__(
+        self,
+        url: str,
+        keys: list[str],
+        *,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+        clock: Clock | None = None,
+    ) -> None:
+        if not keys or not all(k.strip() for k in keys):
+            raise NotConfigured("REPORT_ENCRYPTION_KEY is not set: the report handoff cannot start")
+        try:
+            self.fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys])
+        except (ValueError, TypeError):
+            raise NotConfigured(
+                "REPORT_ENCRYPTION_KEY is not a Fernet key (make one with: python -m bot reports new-key)"
+            ) from None
+        if retention_days < 1:
+            raise NotConfigured("REPORT_RETENTION_DAYS must be at least 1")
+        self.retention = timedelta(days=retention_days)
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.engine = make_engine(url)
+        self._ready = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> ReportStore:
+        env = os.environ if env is None else env
+        keys = [k for k in env.get("REPORT_ENCRYPTION_KEY", "").split(",") if k.strip()]
+        raw_days = env.get("REPORT_RETENTION_DAYS", "").strip() or str(DEFAULT_RETENTION_DAYS)
+        if not raw_days.isdigit():
+            raise NotConfigured("REPORT_RETENTION_DAYS must be a whole number of days")
+        return cls(
+            env.get("REPORT_DB_URL", "").strip() or DEFAULT_URL,
+            keys,
+            retention_days=int(raw_days),
+            clock=clock,
+        )
+
+    @property
+    def retention_days(self) -> int:
+        return self.retention.days
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _connection(self) -> Iterator[sa.engine.Connection]:
+        try:
+            if not self._ready:
+                metadata.create_all(self.engine)
+                self._ready = True
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as error:  # no statement parameters (report text) in the message
+            raise StoreUnavailable(f"report database unavailable ({type(error).__name__})") from None
+
+    def _seal(self, body: Mapping[str, Any]) -> bytes:
+        return self.fernet.encrypt(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+    def _open(self, sealed: bytes) -> dict[str, Any]:
+        try:
+            return json.loads(self.fernet.decrypt(bytes(sealed)).decode("utf-8"))
+        except InvalidToken:
+            raise WrongKey(
+                "REPORT_ENCRYPTION_KEY cannot decrypt the stored reports: is it the key they were saved with?"
+            ) from None
+
+    def _report(self, row: Any) -> StoredReport:
+        created = _utc(row.created_at)
+        return StoredReport(
+            code=row.code,
+            kind=row.kind,
+            language=row.language,
+            status=row.status,
+            created_at=created,
+            updated_at=_utc(row.updated_at),
+            expires_at=created + self.retention,
+            body=self._open(row.sealed),
+        )
+
+    def _live(self) -> Any:
+        """Reports not yet past their retention."""
+        return reports.c.created_at > self.clock() - self.retention
+
+    # ------------------------------------------------------------------ the person
+    def create(self, report: Mapping[str, Any], *, contact: str | None = None) -> str:
+        """Stores a report the person consented to hand off; returns its reference code."""
+        now = self.clock()
+        body = {"report": dict(report), "contact": contact or None, "additions": [], "note": None}
+        for _ in range(10):
+            code = new_code()
+            try:
+                with self._connection() as connection:
+                    connection.execute(
+                        reports.insert().values(
+                            code=code,
+                            kind=str(report.get("type", "crime")),
+                            language=str(report.get("language", "en")),
+                            status=STATUSES[0],
+                            created_at=now,
+                            updated_at=now,
+                            sealed=self._seal(body),
+                        )
+                    )
+                return code
+            except StoreUnavailable as error:
+                if not isinstance(error.__context__, IntegrityError):
+                    raise
+        raise StoreUnavailable("could not find a free reference code")
+
+    def get(self, code: str) -> StoredReport | None:
+        """The report with this code, or None when there is none or it has expired."""
+        code = normal_code(code) or ""
+        with self._connection() as connection:
+            row = connection.execute(sa.select(reports).where(reports.c.code == code, self._live())).first()
+        return self._report(row) if row else None
+
+    def add(self, code: str, text: str) -> bool:
+        """Adds what the person wrote later to their report; False when the code is unknown or expired."""
+        return self._update(code, lambda body: _append(body, text))
+
+    # ------------------------------------------------------------------ the partner
+    def set_status(self, code: str, status: str, note: str | None = None) -> bool:
+        """Sets the status and the public note; False when the code is unknown or expired."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        note = (note or "").strip()[:MAX_NOTE_CHARS] or None
+        return self._update(code, lambda body: {**body, "note": note}, status=status)
+
+    def list(self, status: str | None = None) -> list[StoredReport]:
+        query = sa.select(reports).where(self._live()).order_by(reports.c.created_at)
+        if status:
+            query = query.where(reports.c.status == status)
+        with self._connection() as connection:
+            rows = connection.execute(query).all()
+        return [self._report(row) for row in rows]
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Deletes the reports past their retention; returns how many."""
+        cutoff = (now or self.clock()) - self.retention
+        with self._connection() as connection:
+            return connection.execute(reports.delete().where(reports.c.created_at <= cutoff)).rowcount
+
+    def check(self) -> None:
+        """Raises unless the database answers and the key opens the newest report."""
+        with self._connection() as connection:
+            row = connection.execute(
+                sa.select(reports.c.sealed).order_by(reports.c.id.desc()).limit(1)
+            ).first()
+        if row is not None:
+            self._open(row.sealed)
+
+    def _update(self, code: str, change: Callable[[dict], dict], status: str | None = None) -> bool:
+        code = normal_code(code) or ""
+        with self._connection() as connection:
+            row = connection.execute(
+                sa.select(reports.c.id, reports.c.sealed)
+                .where(reports.c.code == code, self._live())
+                .with_for_update()
+            ).first()
+            if row is None:
+                return False
+            values: dict[str, Any] = {
+                "sealed": self._seal(change(self._open(row.sealed))),
+                "updated_at": self.clock(),
+            }
+            if status:
+                values["status"] = status
+            connection.execute(reports.update().where(reports.c.id == row.id).values(**values))
+        return True
+
+
+def make_engine(url: str) -> sa.engine.Engine:
+    """An engine that never waits long: a database that does not answer is unavailable, not a hang.
+
+    On SQLite every transaction takes the write lock at its start (``BEGIN IMMEDIATE``), so that the
+    read-decrypt-write of an update is not interleaved with another (SQLite ignores ``FOR UPDATE``).
+    """
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True, connect_args={"timeout": 10})
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_implicit_transactions(connection: Any, _: Any) -> None:
+            connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _lock_for_writing(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5, "options": "-c statement_timeout=10000"},
+    )
+
+
+def _append(body: dict[str, Any], text: str) -> dict[str, Any]:
+    additions = list(body.get("additions", []))[-(MAX_ADDITIONS - 1) :]
+    additions.append(text.strip()[:MAX_ADDITION_CHARS])
+    return {**body, "additions": additions}
+
+
+def handoff_store(env: Mapping[str, str] | None = None) -> ReportStore | None:
+    """The store, where the deployment has a partner inbox (``REPORT_PARTNER_NAME``); else None."""
+    env = os.environ if env is None else env
+    if not env.get("REPORT_PARTNER_NAME", "").strip():
+        return None
+    return ReportStore.from_env(env)
+
+
+_shared: list[ReportStore | None] = []
+
+
+def shared_handoff_store() -> ReportStore | None:
+    """``handoff_store()`` from the environment, made once per process (one connection pool)."""
+    if not _shared:
+        _shared.append(handoff_store())
+    return _shared[0]
+
+
+# ---------------------------------------------------------------------- export (CLI and partner API)
+CSV_COLUMNS = (
+    "code",
+    "type",
+    "language",
+    "status",
+    "note",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "account",
+    "where",
+    "places",
+    "when",
+    "who",
+    "anonymous",
+    "contact",
+    "additions",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_row(report: StoredReport) -> dict[str, str]:
+    """One report as a CSV row. Cells that a spreadsheet would run as a formula are quoted with "'"."""
+    data = report.as_dict()
+    content = data.pop("report")
+    row = {**data, **{k: content.get(k) for k in ("account", "where", "places", "when", "who", "anonymous")}}
+    row["places"] = "; ".join(content.get("places") or [])
+    row["additions"] = "\n---\n".join(data["additions"])
+    cells = {}
+    for column in CSV_COLUMNS:
+        value = row.get(column)
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        cells[column] = f"'{text}" if text.startswith(_FORMULA_START) else text
+    return cells
+
+
+def export(reports_: list[StoredReport], fmt: str) -> str:
+    """Reports as ``json`` (a list of objects) or ``csv`` (one row each, a header first)."""
+    if fmt == "json":
+        return json.dumps([r.as_dict() for r in reports_], ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(csv_row(r) for r in reports_)
+        return buffer.getvalue()
+    raise ValueError("format must be json or csv")
