@@ -14,18 +14,13 @@ The keywords are read from the locales at training time and stored in the model.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.stored import StoredRulesComponent, set_intent
 from bot.texts import KEYWORD_KINDS, keyword_form, shared_texts
 
 KEYWORDS_FILE = "keywords.json"
@@ -56,53 +51,16 @@ def shipped_keywords() -> dict[str, list[str]]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class KeywordIntents(GraphComponent):
+class KeywordIntents(StoredRulesComponent):
     """Sets ``skip``/``stop`` for keyword messages and ``follow_up_report`` for reference codes."""
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        keywords: dict[str, list[str]] | None = None,
-    ) -> None:
-        self._model_storage = model_storage
-        self._resource = resource
-        self.keywords = keywords if keywords is not None else shipped_keywords()
-        self.lookup = {word: kind for kind, words in self.keywords.items() for word in words}
+    RULES_FILE = KEYWORDS_FILE
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> KeywordIntents:
-        return cls(config, model_storage, resource)
+    def compile(self) -> dict[str, list[str]]:
+        return shipped_keywords()
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> KeywordIntents:
-        with model_storage.read_from(resource) as directory:
-            keywords = json.loads((directory / KEYWORDS_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, keywords)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / KEYWORDS_FILE).write_text(
-                json.dumps(self.keywords, ensure_ascii=False), encoding="utf-8"
-            )
-        return self._resource
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+    def use(self, rules: dict[str, list[str]]) -> None:
+        self.lookup = {word: kind for kind, words in rules.items() for word in words}
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -111,12 +69,12 @@ class KeywordIntents(GraphComponent):
                 continue
             kind = self.lookup.get(keyword_form(text))
             if kind is not None:
-                _set_intent(message, kind)
+                set_intent(message, kind)
                 continue
             code = find_code(text)
             if code is not None:
                 value, start, end = code
-                _set_intent(message, FOLLOW_UP_INTENT)
+                set_intent(message, FOLLOW_UP_INTENT)
                 entity = {
                     "entity": CODE_ENTITY,
                     "value": value,
@@ -126,10 +84,3 @@ class KeywordIntents(GraphComponent):
                 }
                 message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
         return messages
-
-
-def _set_intent(message: Message, name: str) -> None:
-    intent = {"name": name, "confidence": 1.0}
-    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != name]
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
