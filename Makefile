@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model run shell test check lint clean telegram-webhook browser postgres
+.PHONY: help install model run shell test bench check lint clean telegram-webhook browser postgres
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ postgres: ## Install Debian's PostgreSQL for the report store's tests, if it is 
 test: $(MODEL) browser postgres ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
 	$(PY) -m pytest
 
+bench: $(MODEL) ## Measure quality and speed beside the stock rasa init assistant: bench/report.md (about 15 minutes)
+	$(PY) -m bench.run
+
 check: install ## Check the directory and texts: stale entries (>12 months), unconfirmed facts, locale gaps
 	$(PY) -m bot check
 
@@ -60,8 +63,8 @@ telegram-webhook: install ## Point Telegram at PUBLIC_BASE_URL (needs TELEGRAM_B
 	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(PY) -m bot telegram-webhook
 
 lint: install ## Lint and format-check the Python code
-	$(VENV)/bin/ruff check bot actions tests
-	$(VENV)/bin/ruff format --check bot actions tests
+	$(VENV)/bin/ruff check bot actions tests bench
+	$(VENV)/bin/ruff format --check bot actions tests bench
 
 clean: ## Remove the virtual environment, models, results and local conversation data
 	rm -rf $(VENV) models results var .pytest_cache

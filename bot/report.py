@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.places import place_finder
+from bot.places import place_names
 from bot.texts import DEFAULT_LANGUAGE, Texts
 
 # The form's questions, in the order asked: free recall first, then whether anyone is in danger now
@@ -84,8 +84,7 @@ def wants_anonymity(slots: Mapping[str, object]) -> bool:
 
 def places(slots: Mapping[str, object]) -> list[str]:
     """The places recognised in the answer to "where", as "Victoria (station)"-style names."""
-    where = given(slots.get("report_where"))
-    return [place.name for place in place_finder().find(where)] if where else []
+    return place_names(given(slots.get("report_where")))
 
 
 def summary_lines(texts: Texts, language: str, slots: Mapping[str, object], kind: str) -> list[str]:
@@ -122,13 +121,12 @@ def _lines(
 
 
 def english_record(slots: Mapping[str, object], kind: str, language: str) -> dict[str, object]:
-    """What a partner receives: the answers as given, with the recognised places."""
+    """What a partner receives: the answers as given (the places in "where" are recognised on export)."""
     return {
         "type": kind,
         "language": language,
         "account": given(slots.get("report_account")),
         "where": given(slots.get("report_where")),
-        "places": places(slots),
         "when": given(slots.get("report_when")),
         "who": given(slots.get("report_who")),
         "anonymous": wants_anonymity(slots),

@@ -23,7 +23,6 @@ import csv
 import io
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.nlu.keywords import CODE_DIGITS, CODE_LETTERS, find_code
+from bot.codes import new_code, normal_code
 from bot.report import STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +93,12 @@ class StoredReport:
         return self.body.get("note")
 
     def as_dict(self) -> dict[str, Any]:
-        """The report as a partner exports it."""
+        """The report as a partner exports it, with the places recognised in "where" (worked out when read,
+        so the action server that stores reports needs no spaCy)."""
+        from bot.places import place_names
+
+        report = dict(self.body.get("report", {}))
+        report["places"] = place_names(report.get("where"))
         return {
             "code": self.code,
             "type": self.kind,
@@ -104,7 +108,7 @@ class StoredReport:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
-            "report": self.body.get("report", {}),
+            "report": report,
             "contact": self.body.get("contact"),
             "additions": list(self.body.get("additions", [])),
         }
@@ -113,18 +117,6 @@ class StoredReport:
 def _utc(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes: they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def new_code() -> str:
-    letters = "".join(secrets.choice(CODE_LETTERS) for _ in range(4))
-    digits = "".join(secrets.choice(CODE_DIGITS) for _ in range(4))
-    return f"{letters}-{digits}"
-
-
-def normal_code(text: str) -> str | None:
-    """A code as people type it ("kqmx 4827" aside) in its stored form, or None if it is not one."""
-    found = find_code(text.strip())
-    return found[0] if found else None
 
 
 class ReportStore:

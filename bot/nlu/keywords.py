@@ -14,32 +14,17 @@ The keywords are read from the locales at training time and stored in the model.
 
 from __future__ import annotations
 
-import re
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.codes import find_code
 from bot.nlu.stored import StoredRulesComponent, set_intent
 from bot.texts import KEYWORD_KINDS, keyword_form, shared_texts
 
 KEYWORDS_FILE = "keywords.json"
 FOLLOW_UP_INTENT = "follow_up_report"
 CODE_ENTITY = "reference_code"
-
-# Reference codes (bot/reports/store.py): four letters without I and O, then four digits without 0 and 1,
-# so that they cannot be misread and no year or ordinary word looks like one.
-CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-CODE_DIGITS = "23456789"
-CODE_RE = re.compile(rf"(?<![A-Za-z0-9])([{CODE_LETTERS}]{{4}})-?([{CODE_DIGITS}]{{4}})(?![A-Za-z0-9])", re.I)
-
-
-def find_code(text: str) -> tuple[str, int, int] | None:
-    """The reference code in ``text`` in its written form ("KQMX-4827"), with where it was found."""
-    match = CODE_RE.search(text)
-    if match is None:
-        return None
-    return f"{match.group(1).upper()}-{match.group(2)}", match.start(), match.end()
 
 
 def shipped_keywords() -> dict[str, list[str]]:

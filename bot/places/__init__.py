@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import spacy
 import yaml
-from spacy.matcher import PhraseMatcher
 
 PLACES_FILE = Path(__file__).resolve().parent / "westminster.yml"
 KINDS = ("postcode", "station", "ward", "street")
@@ -38,6 +36,9 @@ class PlaceFinder:
     """Finds known places in free text."""
 
     def __init__(self, path: Path = PLACES_FILE) -> None:
+        import spacy  # here, not at import: spaCy is heavy, and only the Rasa server and the CLI find places
+        from spacy.matcher import PhraseMatcher
+
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         self.nlp = spacy.blank("en")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -84,3 +85,8 @@ def _says_station(doc, end: int) -> bool:
 @lru_cache(maxsize=1)
 def place_finder() -> PlaceFinder:
     return PlaceFinder()
+
+
+def place_names(text: str | None) -> list[str]:
+    """The names of the places recognised in ``text`` ("Victoria", "SW1V 1AA")."""
+    return [place.name for place in place_finder().find(text)] if text else []

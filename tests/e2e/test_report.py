@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from bot.channels import sms
-from bot.nlu.keywords import CODE_RE
+from bot.codes import CODE_RE
 from tests.conftest import SHIPPED
 from tests.e2e import test_twilio as twilio
 from tests.e2e.test_rest import ROUTES, TEXTS, fact, plain, sender

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.nlu.keywords import CODE_RE
+from bot.codes import CODE_RE
 from bot.report_store import (
     NotConfigured,
     ReportStore,

@@ -10,8 +10,8 @@ from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.codes import find_code
 from bot.nlg import ROUTES, LocaleNLG
-from bot.nlu.keywords import find_code
 from bot.places import place_finder
 from bot.report import FORM_SLOTS, REPORT_TYPES, report_type
 from bot.texts import PLACEHOLDER_RE, RLM, keyword_form
