@@ -137,9 +137,10 @@ def route_intents(events: Sequence[object]) -> list[str | None]:
     """The intents of the person's messages, oldest first, from Rasa events or their dict form."""
     intents: list[str | None] = []
     for event in events:
-        if isinstance(event, dict):
-            if event.get("event") == "user":
-                intents.append(((event.get("parse_data") or {}).get("intent") or {}).get("name"))
-        elif type(event).__name__ == "UserUttered":
-            intents.append(getattr(event, "intent_name", None))
+        if isinstance(event, Mapping):
+            kind, parse_data = event.get("event"), event.get("parse_data")
+        else:
+            kind, parse_data = getattr(event, "type_name", None), getattr(event, "parse_data", None)
+        if kind == "user":
+            intents.append(((parse_data or {}).get("intent") or {}).get("name"))
     return intents

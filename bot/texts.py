@@ -192,14 +192,6 @@ class Texts:
         template = locale.labels.get(key, self.locales[DEFAULT_LANGUAGE].labels[key])
         return self._fill(template, locale, self.directory.local(None), values)
 
-    def keyword(self, text: str) -> str | None:
-        """The kind of keyword (``skip``, ``stop``) a whole message is in any shipped language, or None."""
-        form = keyword_form(text)
-        for kind in KEYWORD_KINDS:
-            if any(form in locale.keywords.get(kind, ()) for locale in self.locales.values()):
-                return kind
-        return None
-
     def numbered_options(self, buttons: list[dict[str, Any]], language: str | None) -> str:
         """Buttons as text, for channels without them: "Reply with a number:" then "1. Title" lines."""
         locale = self.locale(language)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -100,3 +101,20 @@ def postgres():
     server.start()
     yield server
     server.destroy()
+
+
+def hint_words(hint: str) -> list[str]:
+    """The words a hint tells people to send: in quotes (scripts without capitals), else in capitals."""
+    quoted = re.findall(r"[«\"]([^»\"]+)[»\"]", hint)
+    if quoted:
+        return quoted
+    groups: list[list[str]] = []
+    for token in re.findall(r"\w+", hint):
+        if token.isupper() and len(token) > 1:
+            if groups and groups[-1][-1] == "":
+                groups[-1][-1:] = [token, ""]
+            else:
+                groups.append([token, ""])
+        elif groups and groups[-1][-1] == "":
+            groups[-1].pop()
+    return [" ".join(w for w in group if w) for group in groups]

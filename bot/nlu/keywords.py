@@ -47,12 +47,16 @@ class KeywordIntents(StoredRulesComponent):
     def use(self, rules: dict[str, list[str]]) -> None:
         self.lookup = {word: kind for kind, words in rules.items() for word in words}
 
+    def kind(self, text: str) -> str | None:
+        """``skip`` or ``stop`` when the whole message is one of those keywords (any language), else None."""
+        return self.lookup.get(keyword_form(text))
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             if text.startswith("/"):  # a button's payload already names its intent
                 continue
-            kind = self.lookup.get(keyword_form(text))
+            kind = self.kind(text)
             if kind is not None:
                 set_intent(message, kind)
                 continue

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import yaml
 
+from bot.privacy import POSTCODE_RE
+
 PLACES_FILE = Path(__file__).resolve().parent / "westminster.yml"
 KINDS = ("postcode", "station", "ward", "street")
 
-# The full UK postcode (outward and inward code), with or without the space.
-POSTCODE_RE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
 _APOSTROPHES = str.maketrans("", "", "'\u2019`")
 
 
@@ -52,9 +52,9 @@ class PlaceFinder:
     def find(self, text: str) -> list[Place]:
         """Places in ``text``, in the order written, each once; the longest name wins where they overlap."""
         found: list[tuple[int, Place]] = []
-        for match in POSTCODE_RE.finditer(text):
-            code = f"{match.group(1)} {match.group(2)}".upper()
-            found.append((match.start(), Place(code, "postcode")))
+        for match in POSTCODE_RE.finditer(text):  # the pattern the logs mask postcodes with
+            code = "".join(match.group().split()).upper()
+            found.append((match.start(), Place(f"{code[:-3]} {code[-3:]}", "postcode")))
         doc = self.nlp.make_doc(_normal(text))
         taken: set[int] = set()
         for match_id, start, end in sorted(self.matcher(doc), key=lambda m: (m[1] - m[2], m[1])):

@@ -13,6 +13,7 @@ import requests
 from bot.channels import sms
 from bot.codes import CODE_RE
 from tests.conftest import SHIPPED
+from tests.conftest import hint_words as hint_words_of
 from tests.e2e import test_twilio as twilio
 from tests.e2e.test_rest import ROUTES, TEXTS, fact, plain, sender
 
@@ -41,9 +42,7 @@ VALUES = {"partner": "Community Reporting Centre", "code": "", "days": "90", "st
 
 def hint_words(language: str) -> tuple[str, str]:
     """The skip and stop words the first question tells people to send, in ``language``."""
-    from tests.unit.test_report_texts import hint_words as words
-
-    skip, stop = words(TEXTS.locales[language].labels["report_hint"])
+    skip, stop = hint_words_of(TEXTS.locales[language].labels["report_hint"])
     return skip, stop
 
 

@@ -15,7 +15,9 @@ def test_probabilities_are_scikit_learns(classes):
     rng = np.random.default_rng(7)
     features = sparse_random(300, 2000, density=0.01, format="csr", random_state=7)
     labels = rng.integers(0, classes, 300)
-    fitted = SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=20, tol=None, random_state=7).fit(features, labels)
+    fitted = SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=20, tol=None, random_state=7).fit(
+        features, labels
+    )
     classifier = LinearIntentClassifier.__new__(LinearIntentClassifier)
     classifier.clf = fitted
     mine = classifier.predict_proba(features[:50])

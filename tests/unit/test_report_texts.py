@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import yaml
 from rasa.shared.core.events import SlotSet, UserUttered
@@ -15,7 +13,7 @@ from bot.nlg import ROUTES, LocaleNLG
 from bot.places import place_finder
 from bot.report import FORM_SLOTS, REPORT_TYPES, report_type
 from bot.texts import PLACEHOLDER_RE, RLM, keyword_form
-from tests.conftest import ROOT, SHIPPED
+from tests.conftest import ROOT, SHIPPED, hint_words
 
 ANSWERS = {
     "report_account": "Two men broke the window of the shop and took phones",
@@ -146,29 +144,22 @@ async def test_erase_says_a_handed_off_report_is_kept(texts, monkeypatch):
 
 
 # ---------------------------------------------------------------------- keywords
-def hint_words(hint: str) -> list[str]:
-    """The words a hint tells people to send: in quotes (scripts without capitals), else in capitals."""
-    quoted = re.findall(r"[«\"]([^»\"]+)[»\"]", hint)
-    if quoted:
-        return quoted
-    groups: list[list[str]] = []
-    for token in re.findall(r"\w+", hint):
-        if token.isupper() and len(token) > 1:
-            if groups and groups[-1][-1] == "":
-                groups[-1][-1:] = [token, ""]
-            else:
-                groups.append([token, ""])
-        elif groups and groups[-1][-1] == "":
-            groups[-1].pop()
-    return [" ".join(w for w in group if w) for group in groups]
+@pytest.fixture(scope="module")
+def keywords():
+    """The keyword component as training builds it from the shipped locales."""
+    from bot.nlu.keywords import KeywordIntents, shipped_keywords
+
+    component = KeywordIntents.__new__(KeywordIntents)
+    component.use(shipped_keywords())
+    return component
 
 
 @pytest.mark.parametrize("language", SHIPPED)
-def test_the_words_the_hint_names_are_keywords(texts, language):
+def test_the_words_the_hint_names_are_keywords(texts, keywords, language):
     hint = texts.locales[language].labels["report_hint"]
     words = hint_words(hint)
     assert len(words) == 2, (language, hint, words)
-    assert [texts.keyword(words[0]), texts.keyword(words[1])] == ["skip", "stop"]
+    assert [keywords.kind(words[0]), keywords.kind(words[1])] == ["skip", "stop"]
 
 
 def test_keywords_never_overlap_or_swallow_a_yes_or_no(texts):
@@ -195,8 +186,8 @@ def test_keywords_never_overlap_or_swallow_a_yes_or_no(texts):
         ("yes", None),
     ],
 )
-def test_whole_messages_only(texts, message, kind):
-    assert texts.keyword(message) == kind
+def test_whole_messages_only(keywords, message, kind):
+    assert keywords.kind(message) == kind
 
 
 @pytest.mark.parametrize(
@@ -306,3 +297,10 @@ def test_the_partner_api_refuses_a_short_token():
 
     api = PartnerAPI(token="short-token").blueprint(lambda message: None)
     assert not api._future_routes, "no route is served with a guessable token"
+
+
+def test_the_nlg_knows_every_route_of_the_rules():
+    """The answers that get "Who will find out?" are the rules' routes, all but the 999 answer."""
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "routes.yml").read_text(encoding="utf-8"))["rules"]
+    routed = {step["intent"] for rule in rules for step in rule["steps"] if "intent" in step}
+    assert set(ROUTES) == routed - {"emergency"}
