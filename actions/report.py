@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -21,7 +23,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.language import shipped_languages
 from bot.language import guesses_from_events, resolve_language
 from bot.report import FORM_SLOTS, english_record, given, report_type, route_intents, wants_anonymity
-from bot.report_store import DEFAULT_RETENTION_DAYS, ReportStore, ReportStoreError, shared_handoff_store
+from bot.report_store import (
+    DEFAULT_RETENTION_DAYS,
+    ReportStore,
+    ReportStoreError,
+    StoreUnavailable,
+    shared_handoff_store,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,13 +46,30 @@ async def use_store(dispatcher: CollectingDispatcher, operation: Callable[[Repor
     server). No inbox configured: ``operation`` gets None. A database that fails or an inbox that is
     misconfigured: the person hears that saving is not available right now, and ``Unavailable`` is raised.
     """
-    try:
-        store = shared_handoff_store()
-        return await asyncio.to_thread(operation, store)
-    except ReportStoreError as error:
-        logger.warning("report inbox unavailable: %s", error)
-        dispatcher.utter_message(response="utter_report_store_unavailable")
-        raise Unavailable from None
+    deadline = time.monotonic() + RETRY_SECONDS
+    pause = 0.2
+    while True:
+        try:
+            store = shared_handoff_store()
+            return await asyncio.to_thread(operation, store)
+        except StoreUnavailable as error:  # a restart or failover: wait a little before giving up
+            if time.monotonic() + pause > deadline:
+                return _unavailable(dispatcher, error)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+        except ReportStoreError as error:
+            return _unavailable(dispatcher, error)
+
+
+# How long a report waits for its database to come back (a restart takes seconds) before the person is
+# told that saving is not available right now.
+RETRY_SECONDS = float(os.environ.get("REPORT_DB_RETRY_SECONDS", "") or 10)
+
+
+def _unavailable(dispatcher: CollectingDispatcher, error: Exception) -> NoReturn:
+    logger.warning("report inbox unavailable: %s", error)
+    dispatcher.utter_message(response="utter_report_store_unavailable")
+    raise Unavailable from None
 
 
 def conversation_language(tracker: Tracker) -> str:

@@ -246,13 +246,6 @@ def _first_answer(url: str, processes: list[subprocess.Popen], log: Path) -> Non
 def start_ours(model: Path, work: Path) -> Server:
     """This assistant as `make run` starts it: the action server and the Rasa server."""
     action_port, port = free_port(), free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "nlg:\n  type: bot.nlg.LocaleNLG\n"
-        "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
-        f"  dialect: sqlite\n  db: {work / 'tracker.db'}\n"
-    )
     url = f"http://127.0.0.1:{port}"
     start = time.monotonic()
     actions = _start(
@@ -261,9 +254,11 @@ def start_ours(model: Path, work: Path) -> Server:
         ROOT,
     )
     rasa = _start(
-        [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+        [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port)],
-        work / "rasa.log", ROOT, {"PUBLIC_BASE_URL": url, "SENDER_ID_KEY": "bench"},
+        work / "rasa.log", ROOT,
+        {"PUBLIC_BASE_URL": url, "SENDER_ID_KEY": "bench", "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+         "TRACKER_DB_URL": f"sqlite:///{work / 'tracker.db'}"},
     )  # fmt: skip
     _first_answer(url, [actions, rasa], work / "rasa.log")
     return Server("this assistant", url, [rasa, actions], time.monotonic() - start)

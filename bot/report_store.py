@@ -153,7 +153,8 @@ class ReportStore:
         if not raw_days.isdigit():
             raise NotConfigured("REPORT_RETENTION_DAYS must be a whole number of days")
         return cls(
-            env.get("REPORT_DB_URL", "").strip() or DEFAULT_URL,
+            # Beside the conversations (TRACKER_DB_URL) unless a database of its own is named.
+            env.get("REPORT_DB_URL", "").strip() or env.get("TRACKER_DB_URL", "").strip() or DEFAULT_URL,
             keys,
             retention_days=int(raw_days),
             clock=clock,

@@ -10,32 +10,38 @@ with Fernet instead of masked, and opened again when the conversation is read ba
 When a person asks to erase the conversation (intent ``erase_conversation``), the store deletes all of it
 instead of storing that turn, whatever the channel and even when the action server is down. Configured
 in ``endpoints.yml``: ``tracker_store: type: bot.tracker_store.RedactingSQLTrackerStore``, with the SQL
-store's settings.
+store's settings (a local SQLite file), or the database at ``TRACKER_DB_URL`` where that is set.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from bot.privacy import redact_values
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The report's free-text answers and its reference code (domain/report.yml), and the replies that quote
 # them: sealed, not masked, in the stored events, so that neither the words nor the code that links this
@@ -147,35 +153,95 @@ def asks_to_erase(tracker: DialogueStateTracker) -> bool:
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose stored events hold no phone number, email address or card number, and
-    which deletes a conversation, rather than store its turn, when the person asked to erase it."""
+    which deletes a conversation, rather than store its turn, when the person asked to erase it.
+
+    Where ``TRACKER_DB_URL`` is set (``postgresql://user:password@host:5432/db``) it is used instead of
+    the settings in ``endpoints.yml``, so that a deployment chooses its database without editing files.
+    Database work runs in a worker thread (the server keeps answering other conversations meanwhile), and
+    a database that drops its connections (a restart, a failover) is retried for up to
+    ``TRACKER_DB_RETRY_SECONDS`` (30 by default) before the turn fails: a restart costs a delay, not a
+    conversation.
+    """
+
+    def __init__(self, domain: Any = None, **kwargs: Any) -> None:
+        url = os.environ.get("TRACKER_DB_URL", "").strip()
+        if url:
+            kwargs.update(dialect=make_url(url).get_backend_name(), host=url, db=None, login_db=None)
+        super().__init__(domain, **kwargs)
+        if self.engine.dialect.name == "postgresql":
+            # Rasa's engine has no liveness check: after a database restart every pooled connection
+            # would fail once. Checked on checkout instead, and connecting never hangs.
+            engine_url = self.engine.url
+            options = create_engine_kwargs(engine_url)
+            options["connect_args"] = {**options.get("connect_args", {}), "connect_timeout": 5}
+            self.engine.dispose()
+            self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **options)
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+        self.retry_seconds = float(os.environ.get("TRACKER_DB_RETRY_SECONDS", "") or 30)
+
+    async def _database(self, work: Callable[[], T]) -> T:
+        """Runs ``work`` in a worker thread, again while the database is briefly unreachable."""
+        deadline = time.monotonic() + self.retry_seconds
+        pause = 0.1
+        while True:
+            try:
+                return await asyncio.to_thread(work)
+            except (OperationalError, InterfaceError) as error:
+                if time.monotonic() + pause > deadline:
+                    raise StoreUnavailable.from_error(error) from None
+                logger.warning("tracker store: database unreachable (%s), trying again", type(error).__name__)
+            except SQLAlchemyError as error:
+                raise StoreUnavailable.from_error(error) from None
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        try:
-            if asks_to_erase(tracker):
-                erase(self, tracker.sender_id)
-                return
-            await super().save(tracker)
-        except SQLAlchemyError as error:
-            raise StoreUnavailable.from_error(error) from None
+        if asks_to_erase(tracker):
+            await self._database(lambda: erase(self, tracker.sender_id))
+            return
+        await self.stream_events(tracker)
+        await self._database(lambda: self._save_events(tracker))
 
-    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        try:
-            return await super().retrieve(sender_id)
-        except SQLAlchemyError as error:
-            raise StoreUnavailable.from_error(error) from None
+    def _save_events(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's ``save``: the events not stored yet, in one transaction. Safe to run again after a
+        failure, because what is already stored is counted first."""
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         """Rasa's own, with the report's sealed answers opened."""
+        events = await self._database(lambda: self._stored_events(sender_id, fetch_events_from_all_sessions))
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _stored_events(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[dict[str, Any]]:
         with self.session_scope() as session:
             rows = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
             ).all()
-            events = [unseal(json.loads(row.data)) for row in rows]
-        if not self.domain or not events:
-            return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return [unseal(json.loads(row.data)) for row in rows]
+
+    async def keys(self) -> list[str]:
+        return await self._database(self._sender_ids)
+
+    def _sender_ids(self) -> list[str]:
+        with self.session_scope() as session:
+            return [sender_id for (sender_id,) in session.query(self.SQLEvent.sender_id).distinct().all()]
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         for event in super()._additional_events(session, tracker):
@@ -214,12 +280,18 @@ def purge(store: SQLTrackerStore, older_than: timedelta, now: datetime | None = 
 
 
 def from_endpoints(path: str = "endpoints.yml") -> SQLTrackerStore:
-    """The SQL tracker store ``endpoints.yml`` configures."""
+    """The SQL tracker store ``endpoints.yml`` configures (and ``TRACKER_DB_URL``, where set). Only its
+    own section is read: the others may name settings (``${ACTION_SERVER_URL}``) this command lacks."""
+    import yaml
     from rasa.core.tracker_store import TrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.utils.endpoints import read_endpoint_config
+    from rasa.utils.endpoints import EndpointConfig
 
-    config = read_endpoint_config(path, "tracker_store")
+    try:
+        section = (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("tracker_store")
+    except OSError as error:
+        raise SystemExit(f"{path}: cannot read it ({error.strerror})") from None
+    config = EndpointConfig.from_dict(section) if section else None
     store = TrackerStore.create(config, Domain.empty())
     if not isinstance(store, SQLTrackerStore):
         raise SystemExit(f"{path}: the tracker store is not an SQL store; purge it with its own tools.")

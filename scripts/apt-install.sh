@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs one of Debian's packages that the tests need (used by install-chromium.sh and
-# install-postgres.sh): apt-get as root, else through sudo. Usage: apt-install.sh PACKAGE "what needs it"
+# install-server.sh): apt-get as root, else through sudo. Usage: apt-install.sh PACKAGE "what needs it"
 set -euo pipefail
 package=$1
 needed_by=$2

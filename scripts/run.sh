@@ -13,6 +13,8 @@ RASA_PORT=${RASA_PORT:-5005}
 RASA_INTERFACE=${RASA_INTERFACE:-127.0.0.1}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 MODEL=${MODEL:-models/current.tar.gz}
+# endpoints.yml reads it: the action server started below, unless the deployment points elsewhere.
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$ACTIONS_PORT/webhook}
 mkdir -p var
 
 # A partner inbox that cannot start (no key, a wrong key, no database) stops here, loudly, rather than

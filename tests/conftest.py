@@ -68,6 +68,10 @@ MODEL = ROOT / "models" / "current.tar.gz"
 RASA = Path(sys.executable).parent / "rasa"
 
 
+# endpoints.yml names the action server through the environment (make sets it; so do the tests).
+os.environ.setdefault("ACTION_SERVER_URL", "http://localhost:5055/webhook")
+
+
 def rasa_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
@@ -94,11 +98,21 @@ def model() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A real PostgreSQL server on loopback for the session (tests/pg.py)."""
-    from tests.pg import PostgresServer
+    """A real PostgreSQL server on loopback for the session (tests/servers.py)."""
+    from tests.servers import PostgresServer
 
     server = PostgresServer()
     server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real Redis server on loopback for the session (tests/servers.py)."""
+    from tests.servers import RedisServer
+
+    server = RedisServer()
     yield server
     server.destroy()
 

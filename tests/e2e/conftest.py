@@ -88,20 +88,21 @@ def stop(process: subprocess.Popen) -> None:
 def rasa_server(
     tmp: Path, action_url: str, name: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str, Path]:
+    """The repository's own endpoints.yml, configured as a deployment configures it: by environment."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    endpoints = tmp / f"endpoints-{name}.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "{action_url}"\n'
-        "nlg:\n  type: bot.nlg.LocaleNLG\n"
-        f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n  db: {tmp / f'tracker-{name}.db'}\n"
-    )
     log = tmp / f"rasa-{name}.log"
+    settings = {
+        "PUBLIC_BASE_URL": url,
+        "ACTION_SERVER_URL": action_url,
+        "TRACKER_DB_URL": f"sqlite:///{tmp / f'tracker-{name}.db'}",
+        **(env or {}),
+    }
     process = start(
-        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(port)],
         log,
-        {"PUBLIC_BASE_URL": url, **(env or {})},
+        settings,
     )  # fmt: skip
     return process, url, log
 
