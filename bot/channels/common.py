@@ -21,7 +21,9 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sanic.exceptions import SanicException
 
+from bot.privacy import redact_values
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -101,12 +103,74 @@ async def run_turn(
     """Runs one turn and returns its messages; never nothing: when the assistant fails or is too slow,
     what it had said is kept and, if it had said nothing, the fallback answer with the 999 line is sent."""
     try:
-        await asyncio.wait_for(asyncio.shield(on_new_message(message)), timeout)
+        await asyncio.wait_for(asyncio.shield(answer_once(on_new_message, message)), timeout)
     except asyncio.TimeoutError:
         logger.error("%s: no answer within %.0f s; sending the fallback.", collector.name(), timeout)
     except Exception:
         logger.exception("%s: the assistant failed to answer; sending the fallback.", collector.name())
     return list(collector.messages) or [texts.render(FALLBACK_RESPONSE, "en", channel=collector.name())]
+
+
+# Where a message carries the id of the request that brought it (X-Request-Id, which nginx sets; Twilio's
+# MessageSid; Telegram's update_id), keyed like the sender ids, and stored with the message.
+REQUEST_ID = "request_id"
+
+
+def request_key(raw: str | int | None) -> str | None:
+    """The stored form of a request's id (an HMAC, like sender ids: a MessageSid leads back to a phone
+    number in Twilio's logs), or None when there is none or it is unreasonably long."""
+    raw = str(raw).strip() if raw is not None else ""
+    if not raw or len(raw) > 200:
+        return None
+    return pseudonym("request", raw)
+
+
+def replies_to(
+    tracker: DialogueStateTracker | None, key: str, text: str | None
+) -> list[dict[str, Any]] | None:
+    """The replies the conversation already holds for the message ``text`` that came with request ``key``
+    (a client that reuses an id for another message is not answered from the past), or None when no such
+    message was handled."""
+    stored_text = redact_values(text)
+    replies: list[dict[str, Any]] | None = None
+    for event in tracker.events if tracker else []:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if (event.metadata or {}).get(REQUEST_ID) == key and event.text == stored_text:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            replies.append({k: v for k, v in event.message().items() if v is not None and k != "timestamp"})
+    return replies
+
+
+def _running_agent() -> Any:
+    from sanic import Sanic
+
+    try:
+        return Sanic.get_app().ctx.agent
+    except (AttributeError, SanicException):
+        return None
+
+
+async def answer_once(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:
+    """Handles ``message``, unless it is a request sent again (a load balancer retrying on another replica
+    after one died, Twilio or Telegram resending after an error) that was already handled: then the
+    replies it got are sent again, and nothing is done twice (a report handed off, a turn of a form).
+    Checked under the conversation's lock, so that the copy waits for the original wherever it runs."""
+    key = (message.metadata or {}).get(REQUEST_ID)
+    agent = _running_agent() if key else None
+    if agent is None or agent.processor is None:
+        await on_new_message(message)
+        return
+    async with agent.lock_store.lock(message.sender_id):
+        earlier = replies_to(await agent.tracker_store.retrieve(message.sender_id), key, message.text)
+        if earlier is None:
+            await agent.processor.handle_message(message)
+            return
+    logger.info("%s: a request sent again was answered with its earlier replies", message.input_channel)
+    for reply in earlier:
+        await message.output_channel.send_response(message.sender_id, reply)
 
 
 FALLBACK_RESPONSE = "utter_default"

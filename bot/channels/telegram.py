@@ -29,11 +29,13 @@ from telegram.error import RetryAfter, TelegramError
 from bot.channels.common import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
+    REQUEST_ID,
     TurnCollector,
     env,
     offered_buttons,
     pseudonym,
     public_url,
+    request_key,
     run_turn,
     with_neutral_opening,
 )
@@ -139,6 +141,9 @@ class TelegramChannel(InputChannel):
         else:
             text = command_text(update.message.text or update.message.caption or "")
         metadata: dict[str, Any] = {"channel": "telegram"}
+        key = request_key(update.update_id)  # Telegram resends an update it got no 200 for: answered once
+        if key:
+            metadata[REQUEST_ID] = key
         hint = language_hint(user.language_code if user else None)
         if hint:
             metadata["language_hint"] = hint

@@ -28,11 +28,13 @@ from bot.channels import sms
 from bot.channels.common import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
+    REQUEST_ID,
     TurnCollector,
     env,
     offered_buttons,
     pseudonym,
     public_url,
+    request_key,
     run_turn,
     with_neutral_opening,
 )
@@ -97,7 +99,9 @@ class TwilioChannel(InputChannel):
             sender = params.get("From", "").strip()
             if not sender:
                 return response.text("No sender (From) in the request.", status=400)
-            return await self.answer(request, on_new_message, sender, params.get("Body", ""))
+            return await self.answer(
+                request, on_new_message, sender, params.get("Body", ""), params.get("MessageSid")
+            )
 
         return hook
 
@@ -107,6 +111,7 @@ class TwilioChannel(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         sender: str,
         body: str,
+        message_sid: str | None = None,
     ) -> HTTPResponse:
         whatsapp = sender.lower().startswith("whatsapp:")
         medium = "whatsapp" if whatsapp else "sms"
@@ -116,9 +121,11 @@ class TwilioChannel(InputChannel):
         sender_id = pseudonym(medium, sender)
         text = await self.incoming_text(request, sender_id, body[:MAX_MESSAGE_CHARS])
         collector = TwilioOutput()
-        message = UserMessage(
-            text, collector, sender_id, input_channel=self.name(), metadata={"channel": medium}
-        )
+        metadata = {"channel": medium}
+        key = request_key(message_sid)  # Twilio resends the same MessageSid: answered once
+        if key:
+            metadata[REQUEST_ID] = key
+        message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
         messages = await run_turn(on_new_message, message, collector, self.texts)
         return twiml(self.render(messages, whatsapp))
 

@@ -31,9 +31,11 @@ from sanic.response import HTTPResponse
 from bot.channels.common import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
+    REQUEST_ID,
     TurnCollector,
     env,
     pseudonym,
+    request_key,
     run_turn,
 )
 from bot.directory import Directory
@@ -156,6 +158,9 @@ class WebChannel(InputChannel):
                 session, text, metadata = parse_request(request.body or b"")
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
+            key = request_key(request.headers.get("X-Request-Id"))  # set by nginx: a retry is answered once
+            if key:
+                metadata = {**(metadata or {}), REQUEST_ID: key}
             collector = WebOutput()
             message = UserMessage(
                 text, collector, pseudonym("web", session), input_channel=self.name(), metadata=metadata
