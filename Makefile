@@ -16,8 +16,10 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# endpoints.yml reads it (scripts/run.sh sets it from ACTIONS_PORT when it is unset).
+export ACTION_SERVER_URL ?= http://localhost:5055/webhook
 
-.PHONY: help install model run shell test bench check lint clean telegram-webhook browser postgres
+.PHONY: help install model run shell test scale-test bench check lint clean telegram-webhook browser postgres redis nginx
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,11 +49,20 @@ shell: $(MODEL) ## Chat with the assistant in this terminal
 browser: ## Install Debian's Chromium for the widget's browser tests, if it is missing
 	@scripts/install-chromium.sh
 
-postgres: ## Install Debian's PostgreSQL for the report store's tests, if it is missing
-	@scripts/install-postgres.sh
+postgres: ## Install Debian's PostgreSQL (for the tests, which start their own), if it is missing
+	@scripts/install-server.sh postgres
 
-test: $(MODEL) browser postgres ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
+redis: ## Install Debian's Redis (for the tests, which start their own), if it is missing
+	@scripts/install-server.sh redis
+
+nginx: ## Install Debian's nginx (for the tests and the scale test, which start their own), if it is missing
+	@scripts/install-server.sh nginx
+
+test: $(MODEL) browser postgres redis nginx ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
 	$(PY) -m pytest
+
+scale-test: $(MODEL) postgres redis nginx ## Two replicas behind nginx on PostgreSQL and Redis, under load and faults (about 6 minutes)
+	$(PY) -m bench.scale
 
 bench: $(MODEL) ## Measure quality and speed beside the stock rasa init assistant: bench/report.md (about 15 minutes)
 	$(PY) -m bench.run
