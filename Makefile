@@ -61,7 +61,7 @@ nginx: ## Install Debian's nginx (for the tests and the scale test, which start 
 test: $(MODEL) browser postgres redis nginx ## Run the whole test suite (unit, model, conversation, end-to-end and browser tests)
 	$(PY) -m pytest
 
-scale-test: $(MODEL) postgres redis nginx ## Two replicas behind nginx on PostgreSQL and Redis, under load and faults (about 6 minutes)
+scale-test: $(MODEL) postgres redis nginx ## Two replicas behind nginx on PostgreSQL and Redis, under load and faults (about 4 minutes)
 	$(PY) -m bench.scale
 
 bench: $(MODEL) ## Measure quality and speed beside the stock rasa init assistant: bench/report.md (about 15 minutes)
