@@ -170,8 +170,12 @@ def script(language: str, token: str) -> list[Step]:
         Step(crime, starts),
         Step("/start_report", said("utter_ask_report_account", language)),
         Step(account, said("utter_ask_report_danger", language)),
-        Step("/affirm", said("utter_emergency", language)),
-        Step(crime, starts),
+        Step(
+            "/affirm",
+            all_of(said("utter_emergency", language), lambda r: not said("utter_default", language)(r)),
+        ),
+        # The report ended: the message is understood on its own, no question asked again.
+        Step(crime, all_of(starts, lambda r: not said("utter_ask_report_danger", language)(r))),
     ]
 
 

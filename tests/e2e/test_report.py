@@ -121,6 +121,20 @@ def test_yes_someone_is_in_danger_gives_the_999_answer_at_once(assistant, langua
     answer = assistant.say(person, "/affirm")
     assert said(answer, "utter_emergency", language)
     assert not said(answer, "utter_ask_report_where", language), "the report ends"
+    assert_the_report_ended(assistant, person, answer, language)
+
+
+def assert_the_report_ended(assistant, person: str, answer: list[dict], language: str) -> None:
+    """After the 999 answer that ends a form: no "I didn't understand" with it, and the next message is
+    understood on its own, not taken as the next answer (nor the question asked again)."""
+    assert not said(answer, "utter_default", language), texts_of(answer)
+    after = assistant.say(person, ROUTES["noise"]["messages"][language])
+    assert fact("noise_team.phone") in " ".join(texts_of(after)), texts_of(after)
+    assert not any(said(after, f"utter_ask_{slot}", language) for slot in ASKED), texts_of(after)
+
+
+ASKED = ("report_account", "report_danger", "report_where", "report_when", "report_who", "report_anonymous",
+         "report_contact", "followup_addition")  # fmt: skip
 
 
 @pytest.mark.parametrize("language", ["en", "es", "ar"])
@@ -137,6 +151,7 @@ def test_a_danger_message_during_the_report_is_never_missed(assistant, language)
     # At a yes-or-no question it ends the report.
     last = assistant.say(person, ROUTES["emergency"]["messages"][language])
     assert said(last, "utter_emergency", language) and not said(last, "utter_report_summary", language)
+    assert_the_report_ended(assistant, person, last, language)
 
 
 def test_typed_yes_and_no_work_in_the_form(assistant):
@@ -175,6 +190,7 @@ def test_danger_while_asked_for_a_contact_gives_999_and_sends_nothing(assistant)
     assert said(finish_named_report(assistant, person), "utter_ask_report_contact", "en")
     answer = assistant.say(person, ROUTES["emergency"]["messages"]["en"])
     assert said(answer, "utter_emergency", "en") and not CODE_RE.search(" ".join(texts_of(answer)))
+    assert_the_report_ended(assistant, person, answer, "en")
     assert len(partner(assistant, "/reports").json()) == before
 
 
@@ -183,7 +199,9 @@ def test_danger_while_adding_information_gives_999(assistant):
     person = sender()
     assistant.say(person, code)
     assert said(assistant.say(person, "/add_to_report"), "utter_ask_followup_addition", "en")
-    assert said(assistant.say(person, ROUTES["emergency"]["messages"]["en"]), "utter_emergency", "en")
+    answer = assistant.say(person, ROUTES["emergency"]["messages"]["en"])
+    assert said(answer, "utter_emergency", "en")
+    assert_the_report_ended(assistant, person, answer, "en")
     assert partner(assistant, f"/reports/{code}").json()["additions"] == []
 
 
