@@ -94,7 +94,8 @@ def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: flo
     raise RuntimeError(f"{name} did not listen on {port} in {timeout}s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """Stops a server: politely, then for good after 20 seconds."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -125,7 +126,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def destroy(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -176,5 +177,5 @@ class NginxServer:
         return f"http://127.0.0.1:{self.port}"
 
     def destroy(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
         shutil.rmtree(self.root, ignore_errors=True)

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from tests.conftest import MODEL, ROOT, rasa_env
 from tests.e2e import fake_telegram
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.servers import stop_process as stop
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 300
@@ -74,15 +75,6 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subp
         args, cwd=ROOT, env={**rasa_env(), **(env or {})}, stdout=log.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def rasa_server(
