@@ -9,6 +9,7 @@ Configured in ``credentials.yml`` as ``bot.channels.rest.RestInput``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,7 +18,10 @@ from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from bot.channels.common import REQUEST_ID, answer_once, request_key
+from bot.channels.common import FALLBACK_RESPONSE, REQUEST_ID, answer_once, request_key
+from bot.texts import shared_texts
+
+logger = logging.getLogger(__name__)
 
 
 class RestInput(RasaRestInput):
@@ -27,7 +31,7 @@ class RestInput(RasaRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def once(message: UserMessage) -> None:
-            await answer_once(on_new_message, message)
+            await answer_or_fallback(on_new_message, message)
 
         return super().blueprint(once)
 
@@ -40,3 +44,19 @@ class RestInput(RasaRestInput):
         if key:
             metadata[REQUEST_ID] = key
         return metadata or None
+
+
+async def answer_or_fallback(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+) -> None:
+    """The turn, answered once; when it fails, the fallback answer with the 999 line rather than nothing.
+
+    Rasa's own REST handler would catch the failure itself, log the person's message with it and answer
+    an empty list: a privacy leak and a silence. The failure is logged here by its kind only."""
+    try:
+        await answer_once(on_new_message, message)
+    except Exception as error:  # noqa: BLE001 - whatever failed, the person gets an answer
+        logger.error("rest: the assistant failed to answer (%s); sending the fallback", type(error).__name__)
+        if not getattr(message.output_channel, "messages", None):
+            reply = shared_texts().render(FALLBACK_RESPONSE, "en", channel="rest")
+            await message.output_channel.send_response(message.sender_id, reply)
