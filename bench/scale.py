@@ -35,6 +35,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -58,6 +59,8 @@ from tests.servers import NginxServer, PostgresServer, RedisServer, free_port
 MODEL = ROOT / "models" / "current.tar.gz"
 OUT = ROOT / "bench" / "scale.json"
 DEBUG = bool(os.environ.get("SCALE_DEBUG"))
+# A message slower than this keeps the servers' logs (results/scale/).
+LONG_TAIL_S = 30
 ROUTES = yaml.safe_load((ROOT / "tests" / "e2e" / "routes.yml").read_text(encoding="utf-8"))
 DIRECTORY = Directory.load()
 TEXTS = Texts.load(directory=DIRECTORY)
@@ -185,6 +188,8 @@ class Load:
     url: str
     conversations: list[Conversation]
     latencies: list[float] = field(default_factory=list)
+    # (seconds, request id) of every message, to tell where the slowest ones spent their time
+    timings: list[tuple[float, str]] = field(default_factory=list)
     errors: int = 0
     unanswered: int = 0
     sent: int = 0
@@ -208,6 +213,7 @@ async def _send(client: httpx.AsyncClient, load: Load, conversation: Conversatio
     except (httpx.HTTPError, ValueError):
         replies = None
     load.latencies.append(time.perf_counter() - start)
+    load.timings.append((load.latencies[-1], f"{conversation.sender}:{index}"))
     load.sent += 1
     if replies is None:
         load.errors += 1
@@ -404,6 +410,38 @@ def replica_switches(access_log: Path, senders: set[str]) -> dict[str, Any]:
     }
 
 
+def slowest(load: Load, access_log: Path, count: int = 5) -> list[dict[str, Any]]:
+    """The slowest messages as the client saw them, beside nginx's view of the same requests: so that a
+    long tail says whether the time went in the client, in nginx or in the replica."""
+    seen: dict[str, str] = {}
+    for line in access_log.read_text().splitlines():
+        found = re.search(r" id=(\S+) (.*)$", line)
+        if found:
+            seen[found.group(1)] = f"{line.split(' ', 1)[0]} {found.group(2)}"
+    worst = sorted(load.timings, reverse=True)[:count]
+    return [
+        {"ms": round(seconds * 1000), "step": int(request.rpartition(":")[2]), "nginx": seen.get(request, "")}
+        for seconds, request in worst
+    ]
+
+
+def keep_logs_of_a_long_tail(runs: dict[str, Any], work: Path, nginxes: list[NginxServer]) -> None:
+    """When a message took longer than ``LONG_TAIL_S``, the servers' logs go to ``results/scale/`` (they
+    hold no message text: see the logging of bot/ and the nginx log format) for whoever looks into it."""
+    worst = max((s["ms"] for run in runs.values() for s in run.get("slowest", [])), default=0)
+    if worst < LONG_TAIL_S * 1000:
+        return
+    kept = ROOT / "results" / "scale"
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    for log in work.glob("*.log"):
+        shutil.copy(log, kept / log.name)
+    for n, server in enumerate(nginxes, 1):
+        if server.access_log.exists():
+            shutil.copy(server.access_log, kept / f"nginx-{n}-replicas.log")
+    print(f"[scale] a message took {worst / 1000:.0f} s: the logs are in {kept}", file=sys.stderr)
+
+
 def summarise(name: str, load: Load, db_url: str, nginx: NginxServer | None) -> dict[str, Any]:
     out_of_order = duplicated = lost = unexpected = 0
     at_steps: dict[int, int] = {}
@@ -447,6 +485,7 @@ def summarise(name: str, load: Load, db_url: str, nginx: NginxServer | None) -> 
     if nginx:
         time.sleep(0.2)  # nginx writes its log line after the response
         summary.update(replica_switches(nginx.access_log, {c.sender for c in load.conversations}))
+        summary["slowest"] = slowest(load, nginx.access_log)
     print(f"[scale] {name}: {json.dumps(summary)}", file=sys.stderr, flush=True)
     return summary
 
@@ -552,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         load_run("replica_killed", nginx_two, lambda: deployment.kill(1))
     finally:
         deployment.stop()
+        keep_logs_of_a_long_tail(runs, work, [s for s in (nginx_one, nginx_two) if s])
         for server in (nginx_one, nginx_two):
             if server:
                 server.destroy()
@@ -564,8 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         "messages_per_conversation": args.messages,
         "cores": os.cpu_count(),
         "runs": runs,
-        "throughput_two_vs_one_replica": round(
-            two["throughput_msgs_per_s"] / one["throughput_msgs_per_s"], 2
+        "throughput_two_vs_one_replica": (
+            round(two["throughput_msgs_per_s"] / one["throughput_msgs_per_s"], 2) if one and two else None
         ),
         "passed": all(passed(run) for run in runs.values()),
     }
