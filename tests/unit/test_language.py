@@ -81,6 +81,26 @@ def test_the_ngram_model_knows_latin_spellings_lingua_does_not():
     assert guesser.guess("میرا شوہر مجھے مارتا ہے").code == "ur"
 
 
+def test_a_message_in_words_we_know_is_not_taken_for_a_language_we_do_not_ship():
+    """Vietnamese typed without its accents: lingua's small models take it for another language, but
+    its words are words of our Vietnamese data; German words are not, and German stays unsupported."""
+    examples = {
+        "vi": ["co thang dang dot rac o day", "truoc cua nha toi co nguoi", "lua bat vao cua roi giup voi",
+               "có người đốt rác trước cửa nhà tôi"],
+        "en": ["someone is burning rubbish outside my door", "the fire is at the door"],
+        "fr": ["quelqu'un brûle des ordures devant ma porte", "le feu est à la porte"],
+    }  # fmt: skip
+    model = NgramLanguageModel.train(examples)
+    vietnamese = "co thang dang dot rac truoc cua nha toi, lua bat vao cua roi"
+    german = "Mein Mann schlägt mich jeden Tag und ich habe große Angst vor ihm"
+    without_vocabulary = LanguageGuesser(["en", "fr", "vi"], model=NgramLanguageModel(model.pipeline))
+    assert without_vocabulary.guess(vietnamese).unsupported, "the trap this rule exists for"
+    guesser = LanguageGuesser(["en", "fr", "vi"], model=model)
+    guess = guesser.guess(vietnamese)
+    assert (guess.code, guess.confident, guess.unsupported) == ("vi", True, False)
+    assert guesser.guess(german).unsupported
+
+
 def test_guesses_between_languages_sharing_a_script():
     guesser = LanguageGuesser(["en", "fr"])
     assert guesser.guess("on m'a volé mon téléphone dans le métro ce matin").code == "fr"
