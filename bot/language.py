@@ -31,6 +31,7 @@ SCRIPT_RANGES: dict[str, str] = {
 }
 SCRIPT_RES = {name: re.compile(f"[{chars}]") for name, chars in SCRIPT_RANGES.items()}
 LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
+WORD_RE = re.compile(r"[^\W\d_]{2,}")  # a word: two letters or more
 OTHER_SCRIPT = "other"
 
 LANGUAGE_SCRIPTS: dict[str, str] = {
@@ -243,8 +244,7 @@ class LanguageGuesser:
         code, confidence = max(scores.items(), key=lambda item: item[1])
         romanised = sum(p for c, p in scores.items() if c in ROMANISED and LANGUAGE_SCRIPTS[c] != script)
         unsure = confidence < MAX_CONFIDENCE_UNSUPPORTED and romanised < 0.5
-        known = self.model is not None and self.model.known_share(text, code) >= MIN_KNOWN_WORDS_SHARE
-        if unsure and not known and self.unshipped(text, words):
+        if unsure and not self.known_words(text, code) and self.unshipped(text, words):
             return Guess(code, confidence, False, script, unsupported=True)
         long_enough = (
             letters >= MIN_OTHER_LETTERS
@@ -252,6 +252,10 @@ class LanguageGuesser:
             else letters >= MIN_LATIN_LETTERS and words >= MIN_LATIN_WORDS
         )
         return Guess(code, confidence, long_enough and confidence >= self.min_confidence, script)
+
+    def known_words(self, text: str, code: str) -> bool:
+        """Whether most of the message's words are words our training data has in language ``code``."""
+        return self.model is not None and self.model.known_share(text, code) >= MIN_KNOWN_WORDS_SHARE
 
     @property
     def _unshipped_codes(self) -> tuple[str, ...]:
@@ -297,9 +301,6 @@ NORMALISE_TABLE = str.maketrans(
         "\u2019": "'", "\u2018": "'", "\u02bc": "'",  # curly apostrophes
     }
 )  # fmt: skip
-
-
-WORD_RE = re.compile(r"[^\W\d_]{2,}")
 
 
 def words_of(text: str) -> list[str]:
