@@ -10,6 +10,8 @@ already given.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import os
 import time
@@ -28,6 +30,7 @@ from bot.report_store import (
     ReportStore,
     ReportStoreError,
     StoreUnavailable,
+    TooManyTries,
     shared_handoff_store,
 )
 
@@ -182,16 +185,22 @@ class ActionFollowUp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         code = next(tracker.get_latest_entity_values("reference_code"), None)
+        who = lookup_key(tracker.sender_id)
         try:
             report, days = await use_store(
                 dispatcher,
                 lambda store: (
-                    store.get(code) if store and code else None,
+                    store.look_up(code, who) if store and code else None,
                     store.retention_days if store else DEFAULT_RETENTION_DAYS,
                 ),
             )
         except Unavailable:
             return []
+        except TooManyTries as refused:
+            # Logged without the conversation: a partner sees that someone is guessing, not who.
+            logger.warning("reference codes: lookup refused, %s", refused)
+            dispatcher.utter_message(response="utter_followup_too_many")
+            return [SlotSet("report_code", None)]
         if report is None:
             dispatcher.utter_message(response="utter_followup_unknown", days=days)
             return [SlotSet("report_code", None)]
@@ -205,6 +214,12 @@ class ActionFollowUp(Action):
             **({"language": language} if language else {}),
         )
         return [SlotSet("report_code", report.code)]
+
+
+def lookup_key(sender_id: str) -> str:
+    """What the report store counts a conversation's codes not found by: a keyed hash of its id."""
+    key = os.environ.get("SENDER_ID_KEY", "").encode("utf-8")
+    return hmac.new(key, f"report lookups:{sender_id}".encode(), hashlib.sha256).hexdigest()
 
 
 class ActionAddToReport(Action):

@@ -12,6 +12,11 @@ default (``var/reports.db``), PostgreSQL in production (``REPORT_DB_URL``), the 
 * Anonymous by default: no channel identifier is ever stored; a contact only if the person typed one.
 * Reports are deleted ``REPORT_RETENTION_DAYS`` (default 90) after they were made (``purge``), and a code
   stops working then too.
+* Codes cannot be guessed at scale: a person typing a code goes through ``look_up``, which counts the
+  codes not found, per conversation (``REPORT_LOOKUP_LIMIT``, default 5 an hour) and over all
+  conversations together (``REPORT_LOOKUP_LIMIT_ALL``, default 100 an hour: a REST client can open a new
+  conversation for every guess), and refuses every lookup past either limit until the hour has passed.
+  Only a keyed hash of the conversation and the time of each miss are kept, for an hour.
 
 Without a key the store refuses to start (``NotConfigured``); a key that cannot decrypt the stored reports
 fails loudly (``WrongKey``). Database failures surface as ``StoreUnavailable``, never with report text.
@@ -59,6 +64,24 @@ reports = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sealed", sa.LargeBinary, nullable=False),  # Fernet token of the JSON body
 )
+# Codes typed that matched no live report, kept for one lookup window: who (a keyed hash of the
+# conversation, never its id) and when.
+lookup_misses = sa.Table(
+    "report_lookup_misses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("who", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+@dataclass(frozen=True)
+class LookupLimits:
+    """How many codes not found are allowed in ``window``: in one conversation, and in all together."""
+
+    per_conversation: int = 5
+    overall: int = 100
+    window: timedelta = timedelta(hours=1)
 
 
 class ReportStoreError(Exception):
@@ -75,6 +98,17 @@ class WrongKey(ReportStoreError):
 
 class StoreUnavailable(ReportStoreError):
     """The database cannot be reached or refused the operation."""
+
+
+class TooManyTries(Exception):
+    """Too many codes not found lately (in this conversation, or in all of them when ``overall``): no
+    lookup is made until the window has passed."""
+
+    def __init__(self, overall: bool) -> None:
+        super().__init__(
+            "too many codes not found in all conversations" if overall else "too many codes not found here"
+        )
+        self.overall = overall
 
 
 @dataclass(frozen=True)
@@ -128,6 +162,7 @@ class ReportStore:
         keys: list[str],
         *,
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        lookup_limits: LookupLimits | None = None,
         clock: Clock | None = None,
     ) -> None:
         if not keys or not all(k.strip() for k in keys):
@@ -141,6 +176,9 @@ class ReportStore:
         if retention_days < 1:
             raise NotConfigured("REPORT_RETENTION_DAYS must be at least 1")
         self.retention = timedelta(days=retention_days)
+        self.lookup_limits = lookup_limits or LookupLimits()
+        if self.lookup_limits.per_conversation < 1 or self.lookup_limits.overall < 1:
+            raise NotConfigured("REPORT_LOOKUP_LIMIT and REPORT_LOOKUP_LIMIT_ALL must be at least 1")
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.engine = make_engine(url)
         self._ready = False
@@ -149,14 +187,15 @@ class ReportStore:
     def from_env(cls, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> ReportStore:
         env = os.environ if env is None else env
         keys = [k for k in env.get("REPORT_ENCRYPTION_KEY", "").split(",") if k.strip()]
-        raw_days = env.get("REPORT_RETENTION_DAYS", "").strip() or str(DEFAULT_RETENTION_DAYS)
-        if not raw_days.isdigit():
-            raise NotConfigured("REPORT_RETENTION_DAYS must be a whole number of days")
         return cls(
             # Beside the conversations (TRACKER_DB_URL) unless a database of its own is named.
             env.get("REPORT_DB_URL", "").strip() or env.get("TRACKER_DB_URL", "").strip() or DEFAULT_URL,
             keys,
-            retention_days=int(raw_days),
+            retention_days=_whole(env, "REPORT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            lookup_limits=LookupLimits(
+                per_conversation=_whole(env, "REPORT_LOOKUP_LIMIT", LookupLimits.per_conversation),
+                overall=_whole(env, "REPORT_LOOKUP_LIMIT_ALL", LookupLimits.overall),
+            ),
             clock=clock,
         )
 
@@ -232,9 +271,37 @@ class ReportStore:
 
     def get(self, code: str) -> StoredReport | None:
         """The report with this code, or None when there is none or it has expired."""
-        code = normal_code(code) or ""
         with self._connection() as connection:
-            row = connection.execute(sa.select(reports).where(reports.c.code == code, self._live())).first()
+            row = self._find(connection, code)
+        return self._report(row) if row else None
+
+    def _find(self, connection: sa.engine.Connection, code: str) -> Any:
+        """The live report's row for ``code`` however it was typed, or None."""
+        typed = normal_code(code) or ""
+        return connection.execute(sa.select(reports).where(reports.c.code == typed, self._live())).first()
+
+    def look_up(self, code: str, who: str) -> StoredReport | None:
+        """``get`` for a person typing a code, who may be guessing. ``who`` is a keyed hash of the
+        conversation. Raises ``TooManyTries`` when this conversation, or all together, had too many codes
+        not found within the window: then not even a right code is looked up, so that guessing gains
+        nothing. A code not found is counted; a code found is not."""
+        limits, now = self.lookup_limits, self.clock()
+        since = now - limits.window
+        misses = lookup_misses.c
+        with self._connection() as connection:
+            connection.execute(lookup_misses.delete().where(misses.at <= since))
+            mine, everyone = connection.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(sa.case((misses.who == who, 1), else_=0)), 0),
+                    sa.func.count(),
+                ).where(misses.at > since)
+            ).one()
+            refused = mine >= limits.per_conversation or everyone >= limits.overall
+            row = None if refused else self._find(connection, code)
+            if row is None and not refused:
+                connection.execute(lookup_misses.insert().values(who=who, at=now))
+        if refused:
+            raise TooManyTries(overall=everyone >= limits.overall)
         return self._report(row) if row else None
 
     def add(self, code: str, text: str) -> bool:
@@ -259,9 +326,14 @@ class ReportStore:
 
     def purge(self, now: datetime | None = None) -> int:
         """Deletes the reports past their retention; returns how many."""
-        cutoff = (now or self.clock()) - self.retention
+        now = now or self.clock()
         with self._connection() as connection:
-            return connection.execute(reports.delete().where(reports.c.created_at <= cutoff)).rowcount
+            connection.execute(
+                lookup_misses.delete().where(lookup_misses.c.at <= now - self.lookup_limits.window)
+            )
+            return connection.execute(
+                reports.delete().where(reports.c.created_at <= now - self.retention)
+            ).rowcount
 
     def check(self) -> None:
         """Raises unless the database answers and the key opens the newest report."""
@@ -290,6 +362,13 @@ class ReportStore:
                 values["status"] = status
             connection.execute(reports.update().where(reports.c.id == row.id).values(**values))
         return True
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit():
+        raise NotConfigured(f"{name} must be a whole number")
+    return int(raw)
 
 
 def make_engine(url: str) -> sa.engine.Engine:

@@ -54,6 +54,10 @@ class Assistant:
     log: Path | None = None
     db: Path | None = None  # the SQLite tracker store
     reports: dict[str, str] | None = None  # the report inbox's settings (REPORT_ENV), where it has one
+    actions_log: Path | None = None  # the action server's output
+
+    def action_log(self) -> str:
+        return self.actions_log.read_text(encoding="utf-8") if self.actions_log else ""
 
     def stored_events(self) -> list[tuple[str, str]]:
         """Every (sender_id, event data) row in the tracker store."""
@@ -140,7 +144,7 @@ def assistant(model, telegram_api, postgres, tmp_path_factory) -> Iterator[Assis
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         wait_until_up(url, rasa, log)
-        yield Assistant(url, telegram_api, log, tmp / "tracker-main.db", reports)
+        yield Assistant(url, telegram_api, log, tmp / "tracker-main.db", reports, action_log)
     finally:
         stop(rasa)
         stop(actions)

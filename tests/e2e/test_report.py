@@ -288,6 +288,21 @@ def test_a_wrong_or_unknown_code_is_said_plainly(assistant):
     assert partner(assistant, "/reports/ABCD-2345").status_code == 404
 
 
+def test_guessing_codes_is_stopped_and_said_plainly(assistant):
+    guesser = sender()
+    for n in range(5):  # REPORT_LOOKUP_LIMIT's default: five codes not found in an hour
+        assert said(assistant.say(guesser, f"ABCD-{2345 + n}"), "utter_followup_unknown", "en")
+    refused = assistant.say(guesser, "ABCD-2355")
+    assert said(refused, "utter_followup_too_many", "en") and not said(
+        refused, "utter_followup_unknown", "en"
+    )
+    assert "999" in " ".join(texts_of(refused))
+    assert said(assistant.say(sender(), "ABCD-2356"), "utter_followup_unknown", "en"), (
+        "others are not held up"
+    )
+    assert "ABCD" not in assistant.action_log(), "the action server's log names no code"
+
+
 @pytest.mark.parametrize("language", ["en", "es", "ar"])
 def test_a_report_on_sms_in_short_messages(assistant, language):
     number = twilio.new_number()

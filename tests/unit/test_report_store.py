@@ -14,12 +14,15 @@ from cryptography.fernet import Fernet
 
 from bot.codes import CODE_RE
 from bot.report_store import (
+    LookupLimits,
     NotConfigured,
     ReportStore,
     StoreUnavailable,
+    TooManyTries,
     WrongKey,
     export,
     handoff_store,
+    lookup_misses,
 )
 
 SECRET = "the man in the red van took the bike from the shed at number nine"
@@ -149,6 +152,56 @@ def test_reports_expire_and_are_purged_by_age(store, clock):
     assert store.purge() == 1
     assert store.purge() == 0
     assert store.get(recent).expires_at == START + timedelta(days=150)
+
+
+def misses_stored(store) -> list[tuple]:
+    with store.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(lookup_misses.select())]
+
+
+def test_guessing_codes_is_stopped_in_one_conversation_and_resumes_after_the_window(store, clock):
+    code = store.create(REPORT)
+    assert store.look_up(code, "someone") is not None, "a code found is not counted as a miss"
+    for guess in ("ABCD-2345", "ABCD-2346", "ABCD-2347", "ABCD-2348", "ABCD-2349"):
+        assert store.look_up(guess, "guesser") is None
+    with pytest.raises(TooManyTries) as refused:
+        store.look_up(code, "guesser")  # even the right code: guessing must gain nothing
+    assert not refused.value.overall
+    assert store.look_up(code, "someone") is not None, "another conversation is not held up"
+    assert {who for _, who, _ in misses_stored(store)} == {"guesser"}, "only the hash given is kept"
+    clock.now = START + timedelta(hours=1, seconds=1)
+    assert store.look_up(code, "guesser") is not None
+    assert misses_stored(store) == [], "misses are kept for one window only"
+
+
+def test_guessing_from_many_conversations_is_stopped_for_all(backend, clock):
+    store = ReportStore(
+        backend[0], [KEY], lookup_limits=LookupLimits(per_conversation=5, overall=3), clock=clock
+    )
+    code = store.create(REPORT)
+    for n in range(3):  # a new conversation for every guess
+        assert store.look_up(f"ABCD-234{n + 5}", f"guess {n}") is None
+    with pytest.raises(TooManyTries) as refused:
+        store.look_up(code, "someone else")
+    assert refused.value.overall
+    clock.now = START + timedelta(minutes=61)
+    assert store.purge() == 0 and misses_stored(store) == [], "the purge clears old misses too"
+    assert store.look_up(code, "someone else") is not None
+    store.engine.dispose()
+
+
+def test_lookup_limits_come_from_the_environment(tmp_path):
+    env = {
+        "REPORT_PARTNER_NAME": "P",
+        "REPORT_ENCRYPTION_KEY": KEY,
+        "REPORT_DB_URL": f"sqlite:///{tmp_path}/r.db",
+    }
+    assert handoff_store(env).lookup_limits == LookupLimits(per_conversation=5, overall=100)
+    limits = handoff_store({**env, "REPORT_LOOKUP_LIMIT": "3", "REPORT_LOOKUP_LIMIT_ALL": "40"}).lookup_limits
+    assert (limits.per_conversation, limits.overall) == (3, 40)
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(NotConfigured):
+            handoff_store({**env, "REPORT_LOOKUP_LIMIT_ALL": bad})
 
 
 def test_additions_and_status_are_kept_encrypted_and_bounded(store):
