@@ -154,8 +154,48 @@ class NgramLanguageModel:
         return cls(pipeline, {code: frozenset(words) for code, words in vocabulary.items()})
 
     def probabilities(self, text: str) -> dict[str, float]:
-        values = self.pipeline.predict_proba([text])[0]
+        values = self._probabilities(text)
+        if values is None:
+            values = self.pipeline.predict_proba([text])[0]
         return {code: float(p) for code, p in zip(self.codes, values, strict=True)}
+
+    def _probabilities(self, text: str) -> Any:
+        """``pipeline.predict_proba`` for one message, the same numbers (TF-IDF, then a multinomial
+        logistic regression) without scikit-learn's checks on every call: its TF-IDF step sums the whole
+        IDF matrix each time to check that it is fitted, a tenth of the guess. None for a pipeline of
+        another shape."""
+        import numpy as np
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+        fast = getattr(self, "_fast", None)
+        if fast is None:
+            vectorizer, classifier = self.pipeline[0], self.pipeline[-1]
+            usable = (
+                len(self.pipeline) == 2
+                and type(vectorizer) is TfidfVectorizer
+                and vectorizer.norm in ("l2", None)
+                and len(classifier.classes_) > 2
+                and classifier.multi_class in ("auto", "multinomial")
+                and classifier.solver != "liblinear"
+            )
+            idf = np.ravel(vectorizer.idf_) if usable and vectorizer.use_idf else None
+            coef = np.ascontiguousarray(classifier.coef_.T) if usable else None
+            fast = self._fast = (usable, vectorizer, idf, coef, classifier.intercept_)
+        usable, vectorizer, idf, coef, intercept = fast
+        if not usable:
+            return None
+        features = CountVectorizer.transform(vectorizer, [text]).astype(np.float64)
+        if vectorizer.sublinear_tf:
+            np.log(features.data, features.data)
+            features.data += 1
+        if idf is not None:
+            features.data *= idf[features.indices]
+        norm = np.sqrt(np.dot(features.data, features.data))
+        if vectorizer.norm == "l2" and norm > 0:
+            features.data /= norm
+        decision = np.asarray(features @ coef)[0] + intercept
+        exponent = np.exp(decision - decision.max())
+        return exponent / exponent.sum()
 
     def known_share(self, text: str, code: str) -> float:
         """The share of the message's words that our training data has in language ``code``."""

@@ -101,6 +101,24 @@ def test_a_message_in_words_we_know_is_not_taken_for_a_language_we_do_not_ship()
     assert guesser.guess(german).unsupported
 
 
+def test_the_ngram_model_gives_scikit_learns_own_probabilities():
+    examples = {
+        "en": ["someone is burning rubbish outside my door", "my phone was stolen on the bus", "help me"],
+        "fr": ["quelqu'un brûle des ordures devant ma porte", "on m'a volé mon téléphone", "aidez-moi"],
+        "vi": ["có người đốt rác trước cửa nhà tôi", "co nguoi lay dien thoai cua toi", "giup toi"],
+        "ur": ["meray ghar ke bahar koi kachra jala raha hai", "mera phone chori ho gaya", "madad karo"],
+    }  # fmt: skip
+    model = NgramLanguageModel.train(examples)
+    texts = [line for lines in examples.values() for line in lines]
+    texts += ["", "???", "42", "ñ", "Mein Mann schlägt mich", "someone stole it, aidez-moi, giup toi"]
+    for text in texts:
+        ours = model.probabilities(text)
+        theirs = dict(zip(model.codes, model.pipeline.predict_proba([text])[0], strict=True))
+        assert ours.keys() == theirs.keys()
+        assert all(abs(ours[c] - theirs[c]) < 1e-9 for c in ours), (text, ours, theirs)
+    assert model._fast[0], "the fast path was the one measured"
+
+
 def test_guesses_between_languages_sharing_a_script():
     guesser = LanguageGuesser(["en", "fr"])
     assert guesser.guess("on m'a volé mon téléphone dans le métro ce matin").code == "fr"

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    FollowupAction,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import RedactingSQLTrackerStore, erase, purge
@@ -47,6 +56,29 @@ def test_stored_user_words_are_masked_and_replies_kept(store):
     assert "0800 555 111" in stored, "the assistant's helpline numbers are kept"
     again = asyncio.run(store.retrieve("a"))
     assert again.latest_message.text == "he calls me from [phone], mail him at [email]"
+
+
+def test_a_conversation_reads_back_as_rasa_itself_reads_it(tmp_path):
+    slots = {"language": {"type": "text", "mappings": [{"type": "custom"}]}}
+    domain = Domain.from_dict({"slots": slots})
+    store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    tracker = conversation("a", NOW)
+    for event in (
+        SlotSet("language", "es", timestamp=NOW.timestamp()),
+        ActiveLoop("report_form", timestamp=NOW.timestamp()),
+        FollowupAction("action_listen", timestamp=NOW.timestamp()),
+        SessionStarted(timestamp=NOW.timestamp() + 1),
+        UserUttered("hola", {"name": "greet", "confidence": 0.8}, timestamp=NOW.timestamp() + 2),
+    ):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    ours = asyncio.run(store.retrieve_full_tracker("a"))
+    stored = [json.loads(data) for _, data in rows(store)]
+    rasas = DialogueStateTracker.from_dict("a", stored, store.domain.slots)
+    assert len(ours.events) == len(stored) == len(tracker.events)
+    assert list(ours.events) == list(rasas.events) == list(tracker.events)
+    assert ours.current_state() == rasas.current_state()
+    assert [type(e) for e in asyncio.run(store.retrieve("a")).events] == [SessionStarted, UserUttered]
 
 
 def test_erase_deletes_one_conversation(store):
