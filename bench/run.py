@@ -199,17 +199,34 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
 
+    def cpu_seconds(self) -> float:
+        return sum(_cpu_seconds(p.pid) for p in self.processes)
+
+
+def _family(pid: int) -> list[int]:
+    """A process and its children."""
+    try:
+        return [pid, *(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    except OSError:
+        return [pid]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by a process and its children."""
+    total = 0.0
+    for one in _family(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
 
 def _rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB."""
     total = 0.0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for one in pids:
+    for one in _family(pid):
         try:
             for line in Path(f"/proc/{one}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -322,8 +339,10 @@ async def _conversation(
     return failures
 
 
-def load_test(url: str, concurrency: int, per_conversation: int, pool: list[str]) -> dict[str, Any]:
-    """``concurrency`` conversations at once, each sending ``per_conversation`` messages one after another."""
+def load_test(server: Server, concurrency: int, per_conversation: int, pool: list[str]) -> dict[str, Any]:
+    """``concurrency`` conversations at once, each sending ``per_conversation`` messages one after another;
+    with the servers' CPU time per message, a steadier measure than wall time on a shared machine."""
+    url = server.url
 
     async def run() -> tuple[list[float], int, float]:
         latencies: list[float] = []
@@ -343,13 +362,16 @@ def load_test(url: str, concurrency: int, per_conversation: int, pool: list[str]
             )
             return latencies, sum(failures), time.perf_counter() - start
 
+    cpu_before = server.cpu_seconds()
     latencies, failures, wall = asyncio.run(run())
+    cpu = server.cpu_seconds() - cpu_before
     return {
         "concurrency": concurrency,
         "requests": len(latencies),
         "failures": failures,
         "throughput_rps": len(latencies) / wall,
         "latency_ms": _percentiles(latencies),
+        "cpu_ms_per_message": round(1000 * cpu / max(len(latencies), 1), 1),
     }
 
 
@@ -489,8 +511,8 @@ def write_markdown(report: dict[str, Any], path: Path) -> None:
     lines += ["", "## Speed (REST channel, loopback)", ""]
     if speed:
         lines += [
-            "| | cold start | memory | training | c | p50 | p95 | p99 | throughput |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| | cold start | memory | training | c | p50 | p95 | p99 | throughput | CPU a message |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for who in ("ours", "stock"):
             if who not in speed:
@@ -502,7 +524,8 @@ def write_markdown(report: dict[str, Any], path: Path) -> None:
                     f"| {s['name']} | {s['cold_start_s']:.1f} s | {s['resident_mb']:.0f} MB | "
                     f"{_seconds(s.get('training_s'))} | {run['concurrency']} | {ms['p50']} ms | "
                     f"{ms['p95']} ms | "
-                    f"{ms['p99']} ms | {run['throughput_rps']:.1f}/s |"
+                    f"{ms['p99']} ms | {run['throughput_rps']:.1f}/s | "
+                    f"{run.get('cpu_ms_per_message', '-')} ms |"
                 )
         if "ratios" in speed:
             r = speed["ratios"]
@@ -510,7 +533,9 @@ def write_markdown(report: dict[str, Any], path: Path) -> None:
                 "",
                 "Ratios, this assistant / stock, at 20 concurrent conversations: "
                 f"throughput {r['throughput_20']:.2f}, p95 latency {r['p95_20']:.2f}; "
-                f"at 1: p95 {r['p95_1']:.2f}; cold start {r['cold_start']:.2f}.",
+                f"at 1: p95 {r['p95_1']:.2f}; cold start {r['cold_start']:.2f}. "
+                f"CPU time a message at 20 (the servers' own, steadier than wall time on a shared "
+                f"machine): {r.get('cpu_20', float('nan')):.2f}.",
             ]
         nlu = report["quality"].get("nlu_parse_ms") or {}
         if nlu:
@@ -622,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         servers.append(ours)
         report["routes"] = route_correctness(ours.url, args.tiny)
         speed: dict[str, Any] = {"ours": {"name": ours.name, "cold_start_s": ours.cold_start_s}}
-        speed["ours"]["load"] = [load_test(ours.url, c, per_conversation, pool) for c in levels]
+        speed["ours"]["load"] = [load_test(ours, c, per_conversation, pool) for c in levels]
         speed["ours"]["resident_mb"] = ours.resident_mb()
         if not args.tiny:
             stock_dir, stock_training = train_stock(work / "stock")
@@ -632,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
                 "name": stock.name,
                 "cold_start_s": stock.cold_start_s,
                 "training_s": stock_training,
-                "load": [load_test(stock.url, c, per_conversation, pool) for c in levels],
+                "load": [load_test(stock, c, per_conversation, pool) for c in levels],
                 "resident_mb": stock.resident_mb(),
             }
             stock.stop()
@@ -644,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                 "p95_20": o["load"][-1]["latency_ms"]["p95"] / s["load"][-1]["latency_ms"]["p95"],
                 "p95_1": o["load"][0]["latency_ms"]["p95"] / s["load"][0]["latency_ms"]["p95"],
                 "cold_start": o["cold_start_s"] / s["cold_start_s"],
+                "cpu_20": o["load"][-1]["cpu_ms_per_message"] / (s["load"][-1]["cpu_ms_per_message"] or 1),
             }
         report["speed"] = speed
     finally:

@@ -21,6 +21,7 @@ def test_a_tiny_bench_run_writes_the_report(model, tmp_path):
     load = report["speed"]["ours"]["load"]
     assert [run["concurrency"] for run in load] == [1, 2]
     assert all(run["failures"] == 0 and run["latency_ms"]["p95"] > 0 for run in load)
+    assert all(run["cpu_ms_per_message"] > 0 for run in load), "the server's CPU time is read"
     assert report["speed"]["ours"]["resident_mb"] > 100
     assert {"accuracy.png", "confusion.png", "latency.png"} <= {p.name for p in tmp_path.glob("*.png")}
     assert "## Quality per language" in (tmp_path / "report.md").read_text(encoding="utf-8")
